@@ -1,0 +1,125 @@
+"""Tier 0: RDKit with MMFF94 — energies, optimisation, conformers, descriptors, torsion scans."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..chem.conformers import conformer_ensemble
+from ..chem.molecule import Molecule
+from .errors import InputError
+from .harness import Harness, Outcome
+from .spec import CalcSpec
+
+
+def _combined(fragments: Sequence[Molecule]):
+    from rdkit import Chem
+
+    mol = fragments[0].to_rdkit()
+    for frag in fragments[1:]:
+        mol = Chem.CombineMols(mol, frag.to_rdkit())
+    return mol
+
+
+def _mmff(mol, label: str):
+    from rdkit.Chem import AllChem
+
+    props = AllChem.MMFFGetMoleculeProperties(mol)
+    if props is None:
+        raise InputError(f"{label}: MMFF94 has no parameters for this molecule")
+    # No cut-off: every non-bonded pair, as needed for dimer energies.
+    ff = AllChem.MMFFGetMoleculeForceField(mol, props, nonBondedThresh=1000.0, ignoreInterfragInteractions=False)
+    return ff
+
+
+class RDKitHarness(Harness):
+    name = "rdkit"
+    tier = 0
+    methods = ("MMFF94",)
+    tasks = frozenset({"energy", "optimize", "conformers", "descriptors", "interaction_energy", "torsion_scan"})
+    supports_open_shell = False
+
+    @classmethod
+    def found(cls) -> bool:
+        try:
+            import rdkit  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    @classmethod
+    def versions(cls) -> dict[str, str]:
+        import rdkit
+
+        return {"rdkit": rdkit.__version__}
+
+    def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
+        mol = _combined(fragments)
+        ff = _mmff(mol, "+".join(f.label for f in fragments))
+        values = {"energy_kcal_mol": ff.CalcEnergy()}
+        if spec.keywords.get("gradient"):
+            values["gradient_kcal_mol_angstrom"] = list(ff.CalcGrad())
+        return Outcome(values=values)
+
+    def task_optimize(self, spec: CalcSpec) -> Outcome:
+        if len(spec.molecules) != 1:
+            raise InputError("MMFF94 optimisation takes one molecule")
+        mol = spec.molecules[0].to_rdkit()
+        ff = _mmff(mol, spec.molecules[0].label)
+        not_converged = ff.Minimize(maxIts=int(spec.keywords.get("max_steps", 2000)))
+        relaxed = spec.molecules[0].with_coords(mol.GetConformer().GetPositions())
+        return Outcome(values={"energy_kcal_mol": ff.CalcEnergy()},
+                       artifacts={"molecules": [relaxed.model_dump(mode="json")]},
+                       converged=not not_converged)
+
+    def task_conformers(self, spec: CalcSpec) -> Outcome:
+        kw = spec.keywords
+        confs, rel = conformer_ensemble(
+            spec.molecules[0], n_conformers=int(kw.get("n_conformers", 30)),
+            rmsd_threshold=float(kw.get("rmsd_threshold", 0.5)),
+            energy_window_kcal_mol=float(kw.get("energy_window_kcal_mol", 10.0)),
+            seed=int(kw.get("seed", 0xF00D)),
+        )
+        return Outcome(values={"n_conformers": len(confs), "relative_energies_kcal_mol": rel},
+                       artifacts={"molecules": [c.model_dump(mode="json") for c in confs]})
+
+    def task_descriptors(self, spec: CalcSpec) -> Outcome:
+        from ..chem.descriptors import descriptors
+
+        return Outcome(values=descriptors(spec.molecules[0]))
+
+    def task_torsion_scan(self, spec: CalcSpec) -> Outcome:
+        """Relaxed MMFF94 scan of the dihedral ``keywords['dihedral']`` (four atom indices)."""
+        from rdkit import Chem
+        from rdkit.Chem import rdMolTransforms
+
+        dihedral = spec.keywords.get("dihedral")
+        if not dihedral or len(dihedral) != 4:
+            raise InputError("torsion_scan needs keywords={'dihedral': [i, j, k, l]}")
+        step = float(spec.keywords.get("step_deg", 30.0))
+        label = spec.molecules[0].label
+        start = spec.molecules[0].to_rdkit()
+        previous = None
+        angles, energies = [], []
+        for k in range(int(round(360.0 / step))):
+            angle = -180.0 + k * step
+            # Relax from the input geometry and from the previous point; keep the lower,
+            # so a methyl rotor trapped in one start does not make the profile jagged.
+            best = None
+            for seed in [start] + ([previous] if previous is not None else []):
+                mol = Chem.Mol(seed)
+                rdMolTransforms.SetDihedralDeg(mol.GetConformer(), *dihedral, angle)
+                ff = _mmff(mol, label)
+                ff.MMFFAddTorsionConstraint(*dihedral, False, angle, angle, 1.0e4)
+                ff.Initialize()
+                for _ in range(20):  # Minimize returns 0 once converged
+                    if ff.Minimize(maxIts=1000) == 0:
+                        break
+                energy = _mmff(mol, label).CalcEnergy()  # without the restraint term
+                if best is None or energy < best[0]:
+                    best = (energy, mol)
+            previous = best[1]
+            angles.append(angle)
+            energies.append(best[0])
+        e0 = min(energies)
+        return Outcome(values={"angles_deg": angles, "relative_energies_kcal_mol": [e - e0 for e in energies],
+                               "barrier_kcal_mol": max(energies) - e0})

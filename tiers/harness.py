@@ -1,0 +1,137 @@
+"""The harness base class and the registry of engines.
+
+One harness per engine (as in QCEngine): it declares its tier, methods and tasks,
+says whether its engine is ``found()`` here, reports engine ``versions()``, and
+runs a :class:`CalcSpec`. The registry maps names to import paths so that listing
+harnesses never imports an engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Sequence
+
+from ..chem.molecule import Molecule
+from .errors import EngineMissingError, InputError, ResourceError
+from .spec import CalcSpec
+
+KCAL_PER_HARTREE = 627.509474
+KCAL_PER_KJ = 1.0 / 4.184
+KCAL_PER_EV = 23.060548
+
+
+@dataclass
+class Outcome:
+    """What a harness returns; :func:`compute` wraps it into a CalcResult."""
+
+    values: dict[str, Any]
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    converged: bool | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class Harness:
+    """Base class: subclasses set the class attributes and implement ``energy``.
+
+    ``energy(fragments, spec)`` treats all fragments as one system and returns at
+    least ``energy_kcal_mol``. The base class builds ``interaction_energy`` on it
+    (supermolecular, no counterpoise); harnesses that can do better override it.
+    """
+
+    name: ClassVar[str]
+    tier: ClassVar[int]
+    methods: ClassVar[tuple[str, ...]]
+    tasks: ClassVar[frozenset[str]]
+    max_atoms: ClassVar[int | None] = None
+    supports_open_shell: ClassVar[bool] = False
+    supports_charged: ClassVar[bool] = True
+
+    @classmethod
+    def found(cls) -> bool:
+        """Whether the engine is installed and usable here."""
+        raise NotImplementedError
+
+    @classmethod
+    def versions(cls) -> dict[str, str]:
+        """Engine versions, part of the cache key."""
+        raise NotImplementedError
+
+    @property
+    def default_method(self) -> str:
+        return self.methods[0]
+
+    # ------------------------------------------------------------------ checks
+    def check(self, spec: CalcSpec) -> None:
+        """Refuse what this harness cannot do, before any work (InputError/ResourceError)."""
+        if spec.task not in self.tasks:
+            raise InputError(f"{self.name} (tier {self.tier}) cannot run task {spec.task!r}; "
+                             f"it runs {', '.join(sorted(self.tasks))}")
+        if spec.method.lower() not in {m.lower() for m in self.methods}:
+            raise InputError(f"{self.name} does not offer method {spec.method!r}; "
+                             f"it offers {', '.join(self.methods)}")
+        if spec.task == "interaction_energy" and len(spec.molecules) != 2:
+            raise InputError(f"interaction_energy needs exactly two fragments, got {len(spec.molecules)}")
+        if self.max_atoms is not None and spec.n_atoms > self.max_atoms:
+            raise ResourceError(f"{spec.n_atoms} atoms exceeds {self.name}'s limit of {self.max_atoms} "
+                                "on this machine; use a smaller model system or a lower tier")
+        for m in spec.molecules:
+            if m.multiplicity != 1 and not self.supports_open_shell:
+                raise InputError(f"{m.label}: open-shell (multiplicity {m.multiplicity}) molecules "
+                                 f"are not supported by {self.name}")
+            if m.charge != 0 and not self.supports_charged:
+                raise InputError(f"{m.label}: charged molecules (charge {m.charge}) are not "
+                                 f"supported by {self.name}")
+
+    # ------------------------------------------------------------------- tasks
+    def run(self, spec: CalcSpec) -> Outcome:
+        self.check(spec)
+        return getattr(self, f"task_{spec.task}")(spec)
+
+    def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
+        raise NotImplementedError
+
+    def task_energy(self, spec: CalcSpec) -> Outcome:
+        return self.energy(spec.molecules, spec)
+
+    def task_interaction_energy(self, spec: CalcSpec) -> Outcome:
+        a, b = spec.molecules
+        e_ab = self.energy([a, b], spec).values["energy_kcal_mol"]
+        e_a = self.energy([a], spec).values["energy_kcal_mol"]
+        e_b = self.energy([b], spec).values["energy_kcal_mol"]
+        return Outcome(values={
+            "interaction_energy_kcal_mol": e_ab - e_a - e_b,
+            "dimer_energy_kcal_mol": e_ab,
+            "monomer_energies_kcal_mol": [e_a, e_b],
+            "counterpoise": False,
+        })
+
+
+# name -> "module:Class" (relative to tierchem.tiers); imported on first use.
+_REGISTRY: dict[str, str] = {
+    "rdkit": "cheminformatics:RDKitHarness",
+}
+# The engine each tier uses unless told otherwise.
+DEFAULT_ENGINE = {0: "rdkit", 1: "openmm", 2: "xtb", 3: "pyscf", 4: "pyscf-cc"}
+
+
+def register(name: str, target: str) -> None:
+    """Register a harness by import path, e.g. ``register("mine", "mypkg.mod:MyHarness")``."""
+    _REGISTRY[name] = target
+
+
+def harness_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_harness(name: str) -> Harness:
+    """An instance of the named harness (imports its module, not yet its engine)."""
+    try:
+        target = _REGISTRY[name]
+    except KeyError:
+        raise EngineMissingError(f"no harness named {name!r}; known: {', '.join(harness_names())}") from None
+    module, _, cls = target.partition(":")
+    if not module.startswith(("tierchem", ".")) and "." not in module:
+        module = f"tierchem.tiers.{module}"
+    mod = importlib.import_module(module)
+    return getattr(mod, cls)()
