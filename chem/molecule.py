@@ -302,7 +302,7 @@ def parse_smiles(smiles: str, name: str = "") -> "Chem.Mol":
         unknown = [b for b in bad if b not in ATOMIC_NUMBER]
         if unknown:
             raise MoleculeError(f"{label}invalid SMILES {smiles!r}: unknown element {unknown[0]!r}")
-        raise MoleculeError(f"{label}invalid SMILES {smiles!r}: syntax error")
+        raise MoleculeError(f"{label}invalid SMILES {smiles!r}: {_smiles_syntax_hint(smiles)}")
     try:
         Chem.SanitizeMol(mol)
     except Exception as exc:  # RDKit raises several sanitisation exception types
@@ -314,6 +314,19 @@ def parse_smiles(smiles: str, name: str = "") -> "Chem.Mol":
     if any(a.GetAtomicNum() == 0 for a in mol.GetAtoms()):
         raise MoleculeError(f"{label}SMILES {smiles!r} contains a dummy atom '*'")
     return mol
+
+
+def _smiles_syntax_hint(smiles: str) -> str:
+    """A best guess at what is wrong with a SMILES RDKit could not parse."""
+    if smiles.count("(") != smiles.count(")"):
+        return "unbalanced parentheses"
+    if smiles.count("[") != smiles.count("]"):
+        return "unbalanced square brackets"
+    outside = re.sub(r"\[[^\]]*\]", "", smiles)
+    labels = re.findall(r"%\d\d|\d", outside)
+    if any(labels.count(x) % 2 for x in set(labels)):
+        return "unclosed ring"
+    return "syntax error"
 
 
 def _xyz_to_rdkit(source: str | Path, charge: int, name: str):

@@ -1,0 +1,1 @@
+"""The investigation: LangGraph graph, state, hypotheses, evidence, planners, steering, report, CLI."""

@@ -1,0 +1,327 @@
+"""The ``tierchem`` command line (Typer + Rich).
+
+Engines and the agent are imported inside the commands, so ``tierchem --help``
+starts fast. Bad input gives one clear line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    name="tierchem",
+    help="An AI collaborator for computational chemistry: hypotheses tested by calculations of increasing rigour.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cache_app = typer.Typer(help="The shared result store.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+LEVEL_HELP = "Tier 0-4 or a name: mmff, classical, xtb, dft, mp2, ccsd(t)."
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One clear line on stderr, then exit non-zero."""
+    _console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _store(cache_dir: Optional[Path]):
+    from ..tiers.store import ResultStore
+
+    return ResultStore(cache_dir / "results.sqlite" if cache_dir else None)
+
+
+def _executor(name: str, store):
+    from ..tiers.executors import make_executor
+
+    try:
+        return make_executor(name, store)
+    except (ValueError, ImportError) as exc:
+        fail(str(exc))
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=_console(stderr=True), transient=False)
+
+
+@app.callback()
+def _main(verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-v, -vv).")):
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# --------------------------------------------------------------------- calc
+def _read_molecules(smiles: list[str], file: Optional[Path], charge: int, multiplicity: Optional[int], split: bool):
+    from ..chem import Molecule
+    from ..chem.dimers import split_by_connectivity
+
+    mols = [Molecule.from_smiles(s, multiplicity=multiplicity) for s in smiles]
+    if file is not None:
+        if split or file.suffix.lower() == ".xyz" and not mols:
+            from rdkit.Chem import rdDetermineBonds  # noqa: F401  (fail early if RDKit is absent)
+
+            frags = split_by_connectivity(file, charge=charge) if file.suffix.lower() == ".xyz" else \
+                [Molecule.from_file(file, charge=charge, multiplicity=multiplicity)]
+            mols.extend(frags)
+        else:
+            mols.append(Molecule.from_file(file, charge=charge, multiplicity=multiplicity))
+    if not mols:
+        fail("give a molecule: --smiles SMILES (repeat for a dimer) or --file PATH")
+    return mols
+
+
+@app.command()
+def calc(
+    task: str = typer.Argument(..., help="energy, optimize, conformers, descriptors, interaction_energy, md, "
+                                          "torsion_scan, properties, esp"),
+    smiles: list[str] = typer.Option([], "--smiles", "-s", help="A molecule as SMILES; repeat for a dimer."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="XYZ (a dimer is split into monomers), SDF, MOL2."),
+    level: str = typer.Option("mmff", "--tier", "-t", help=LEVEL_HELP),
+    method: Optional[str] = typer.Option(None, help="Method, e.g. B3LYP-D3BJ (default: the tier's)."),
+    basis: Optional[str] = typer.Option(None, help="Basis set for tiers 3-4."),
+    charge: int = typer.Option(0, help="Total charge of an XYZ file."),
+    multiplicity: Optional[int] = typer.Option(None, help="Spin multiplicity (needed for radicals)."),
+    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Engine keyword KEY=JSON, e.g. -k steps=1000."),
+    cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
+    no_cache: bool = typer.Option(False, help="Recompute even if the store has the result."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+):
+    """Run one calculation and print its values."""
+    from ..chem.errors import MoleculeError
+    from ..tiers import compute, make_spec
+
+    try:
+        mols = _read_molecules(smiles, file, charge, multiplicity, split=task == "interaction_energy")
+        keywords = {}
+        for kv in keyword:
+            key, sep, value = kv.partition("=")
+            if not sep:
+                fail(f"keyword {kv!r} is not KEY=VALUE")
+            try:
+                keywords[key] = json.loads(value)
+            except json.JSONDecodeError:
+                keywords[key] = value
+        spec = make_spec(task, mols, level, method=method, basis=basis, **keywords)
+    except MoleculeError as exc:
+        fail(str(exc))
+    except ValueError as exc:  # pydantic validation and bad levels
+        fail(str(exc).splitlines()[0] if "validation error" not in str(exc) else _pydantic_line(exc))
+    result = compute(spec, store=_store(cache_dir), use_cache=not no_cache)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        _print_result(result)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def _pydantic_line(exc: Exception) -> str:
+    errors = getattr(exc, "errors", lambda: [])()
+    if errors:
+        e = errors[0]
+        return f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+    return str(exc).splitlines()[0]
+
+
+def _print_result(result) -> None:
+    from rich.table import Table
+
+    console = _console()
+    spec = result.spec
+    if not result.success:
+        fail(f"{spec.label} failed ({result.error.kind.value}): {result.error.message}", code=1)
+    table = Table(title=f"{spec.label}  (tier {spec.tier}, {spec.engine})", show_header=True)
+    table.add_column("value")
+    table.add_column("result", justify="right")
+    for key, value in result.values.items():
+        if isinstance(value, float):
+            shown = f"{value:.4f}"
+        elif isinstance(value, list) and len(value) > 8:
+            shown = f"[{len(value)} values]"
+        else:
+            shown = str(value)
+        table.add_row(key, shown)
+    console.print(table)
+    source = "from the store" if result.from_cache else f"computed in {result.wall_time_s:.2f} s"
+    console.print(f"[dim]{source}; key {result.cache_key[:12]}; {', '.join(f'{k} {v}' for k, v in result.engine_versions.items())}[/]")
+
+
+# -------------------------------------------------------------------- batch
+@app.command()
+def batch(
+    file: Path = typer.Argument(..., help="CSV (name,smiles), SDF, or a folder of XYZ/SDF/MOL2 files."),
+    task: str = typer.Option("energy", help="The task to run on every molecule."),
+    level: str = typer.Option("mmff", "--tier", "-t", help=LEVEL_HELP),
+    method: Optional[str] = typer.Option(None),
+    basis: Optional[str] = typer.Option(None),
+    out: Path = typer.Option(Path("batch-results"), "--out", "-o", help="Folder for results.csv and results.json."),
+    executor: str = typer.Option("local", help="local, pool[:N], dask-local[:N] or dask://HOST:PORT."),
+    cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
+):
+    """Run one task over a molecule set; bad entries are reported and the rest complete."""
+    import csv
+
+    from ..chem.errors import MoleculeError
+    from ..chem.molecule_set import read_molecule_set
+    from ..tiers import make_spec
+
+    try:
+        entries = read_molecule_set(file)
+    except MoleculeError as exc:
+        fail(str(exc))
+    err = _console(stderr=True)
+    good, rows = [], []
+    for e in entries:
+        if e.molecule is None:
+            err.print(f"[yellow]skipped[/] {e.name}: {e.error}", highlight=False)
+            rows.append({"name": e.name, "success": False, "error": e.error})
+        else:
+            good.append(e)
+    try:
+        specs = [make_spec(task, [e.molecule], level, method=method, basis=basis) for e in good]
+    except ValueError as exc:
+        fail(_pydantic_line(exc))
+    store = _store(cache_dir)
+    with _executor(executor, store) as ex, _progress() as progress:
+        bar = progress.add_task(f"{task} ({level})", total=len(specs))
+        results = ex.map(specs, progress=lambda r: progress.advance(bar))
+    n_cached = 0
+    for e, r in zip(good, results):
+        n_cached += r.from_cache
+        row = {"name": e.name, "smiles": e.molecule.smiles, "success": r.success,
+               "error": None if r.success else f"{r.error.kind.value}: {r.error.message}",
+               "wall_time_s": round(r.wall_time_s, 4), "from_cache": r.from_cache, "cache_key": r.cache_key}
+        row.update({k: v for k, v in r.values.items() if isinstance(v, (int, float, str, bool))})
+        rows.append(row)
+        if not r.success:
+            err.print(f"[yellow]failed[/] {e.name}: {row['error']}", highlight=False)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(rows, indent=2))
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with open(out / "results.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    n_ok = sum(1 for r in rows if r["success"])
+    _console().print(f"{n_ok}/{len(rows)} succeeded ({n_cached} from the store); results in {out}/results.csv and results.json")
+    if n_ok == 0:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- benchmark
+@app.command()
+def benchmark(
+    dataset: str = typer.Argument(..., help="s22 (ships with ASE), x40, s66, xb18 (need --data)."),
+    level: str = typer.Option("mmff", "--tier", "-t", help=LEVEL_HELP),
+    method: Optional[str] = typer.Option(None),
+    basis: Optional[str] = typer.Option(None),
+    data: Optional[Path] = typer.Option(None, envvar="TIERCHEM_REFDATA", help="Reference data folder (refdata)."),
+    subset: Optional[str] = typer.Option(None, help="'small': the smallest third, for costly tiers."),
+    executor: str = typer.Option("local", help="local, pool[:N], dask-local[:N] or dask://HOST:PORT."),
+    cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
+    no_cache: bool = typer.Option(False, help="Use a throw-away store, so every calculation really runs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+):
+    """Interaction energies of a reference set against CCSD(T)/CBS: per-system errors, MAE, MSE, max."""
+    import tempfile
+
+    from rich.table import Table
+
+    from ..tiers.benchmark import load_dataset, run_benchmark
+    from ..tiers.catalogue import resolve_level
+
+    try:
+        resolve_level(level, method, basis)
+        entries = load_dataset(dataset, str(data) if data else None, subset)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    store = _store(Path(tempfile.mkdtemp(prefix="tierchem-bench-")) if no_cache else cache_dir)
+    with _executor(executor, store) as ex, _progress() as progress:
+        bar = progress.add_task(f"{dataset} ({level})", total=len(entries))
+        report = run_benchmark(dataset, entries, ex, level, method, basis,
+                               progress=lambda r: progress.advance(bar))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    table = Table(title=f"{dataset.upper()} interaction energies at {report.level} (kcal/mol)")
+    for col in ("system", "reference", "computed", "error", "time (s)"):
+        table.add_column(col, justify="left" if col == "system" else "right")
+    for r in report.rows:
+        table.add_row(r.name, f"{r.reference_kcal_mol:.2f}",
+                      f"{r.computed_kcal_mol:.2f}" if r.computed_kcal_mol is not None else "failed",
+                      f"{r.deviation:+.2f}" if r.deviation is not None else (r.error or "")[:40],
+                      f"{r.wall_time_s:.2f}")
+    console = _console()
+    console.print(table)
+    console.print(f"MAE {report.mae:.2f}  MSE {report.mse:+.2f}  max {report.max_abs:.2f} kcal/mol over "
+                  f"{len(report.deviations)} systems ({report.n_failed} failed); wall time {report.wall_time_s:.1f} s")
+
+
+# -------------------------------------------------------------------- cache
+@cache_app.command("info")
+def cache_info(cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR")):
+    """Where the store is, how big, and what it holds."""
+    from rich.table import Table
+
+    info = _store(cache_dir).info()
+    console = _console()
+    console.print(f"store: {info['path']}  ({info['count']} results, {info['size_bytes'] / 1e6:.2f} MB)")
+    if info["groups"]:
+        table = Table("engine", "task", "results", "succeeded")
+        for g in info["groups"]:
+            table.add_row(g["engine"], g["task"], str(g["count"]), str(g["succeeded"]))
+        console.print(table)
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR"),
+                yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")):
+    """Delete every stored result."""
+    store = _store(cache_dir)
+    if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete all results in {store.path}?"):
+        raise typer.Exit(1)
+    _console().print(f"deleted {store.clear()} results from {store.path}")
+
+
+# --------------------------------------------------------------------- demo
+@app.command()
+def demo(run_dir: Path = typer.Option(Path("runs/demo"), help="Where the demo's run lives.")):
+    """The main job on the shipped example, offline, with the built-in planner."""
+    from ..chem import Molecule
+    from ..chem.dimers import type_ii_halogen_contact
+    from ..tiers import compute, make_spec
+
+    console = _console()
+    store = _store(None)
+    console.print("[bold]1,4-dihalobenzenes: type II X···X contact energies at the classical tier[/]")
+    for name, smi in [("1,4-dichlorobenzene", "Clc1ccc(Cl)cc1"), ("1,4-dibromobenzene", "Brc1ccc(Br)cc1"),
+                      ("1,4-diiodobenzene", "Ic1ccc(I)cc1")]:
+        mol = Molecule.from_smiles(smi, name=name)
+        a, b = type_ii_halogen_contact(mol, mol)
+        r = compute(make_spec("interaction_energy", [a, b], "classical"), store=store)
+        shown = f"{r.values['interaction_energy_kcal_mol']:.2f} kcal/mol" if r.success else f"failed: {r.error.message}"
+        console.print(f"  {name:22s} {shown}")
+
+
+def main() -> None:
+    app()
+
+
+# ---- investigation commands ----

@@ -1,0 +1,258 @@
+"""Dimer builders: split a dimer into monomers, and place two molecules in a contact motif.
+
+Each builder returns two :class:`Molecule` objects positioned as a dimer, ready to
+be the fragments of an ``interaction_energy`` spec (or a starting point for an
+optimisation). Geometries are idealised starting points, not minima: distances
+default to typical crystal-contact values (fractions of Bondi van der Waals sums).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MoleculeError
+from .molecule import Molecule, parse_xyz_text
+
+# Bondi (1964) van der Waals radii, Å; H from Rowland & Taylor (1996).
+VDW_RADII = {"H": 1.10, "C": 1.70, "N": 1.55, "O": 1.52, "F": 1.47, "P": 1.80, "S": 1.80,
+             "Cl": 1.75, "Br": 1.85, "I": 1.98, "Se": 1.90, "Si": 2.10}
+HALOGENS = ("I", "Br", "Cl", "F")  # heaviest first: the strongest halogen-bond donor wins
+
+
+def vdw_radius(symbol: str) -> float:
+    return VDW_RADII.get(symbol, 2.0)
+
+
+# ------------------------------------------------------------------ splitting
+def split_by_connectivity(source: Molecule | str | Path, charge: int = 0,
+                          fragment_charges: list[int] | None = None) -> list[Molecule]:
+    """Split an XYZ dimer (file, text or Molecule) into its connected monomers.
+
+    Fragments are neutral unless ``fragment_charges`` says otherwise; a non-zero
+    total ``charge`` needs ``fragment_charges``.
+    """
+    from rdkit import Chem
+    from rdkit.Chem import rdDetermineBonds
+
+    if isinstance(source, Molecule):
+        symbols, coords = list(source.symbols), source.coords.tolist()
+        title = source.name
+    else:
+        text = source
+        if isinstance(source, Path) or "\n" not in str(source):
+            path = Path(source)
+            if not path.exists():
+                raise MoleculeError(f"{path}: no such file")
+            text = path.read_text()
+        symbols, coords, title = parse_xyz_text(str(text))
+    block = f"{len(symbols)}\n\n" + "\n".join(f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in zip(symbols, coords))
+    mol = Chem.MolFromXYZBlock(block)
+    rdDetermineBonds.DetermineConnectivity(mol)
+    frags = Chem.GetMolFrags(mol)
+    if fragment_charges is None:
+        if charge:
+            raise MoleculeError(f"total charge {charge}: give fragment_charges for the {len(frags)} fragments")
+        fragment_charges = [0] * len(frags)
+    if len(fragment_charges) != len(frags):
+        raise MoleculeError(f"{len(frags)} fragments but {len(fragment_charges)} fragment charges")
+    out = []
+    for k, (idx, q) in enumerate(zip(frags, fragment_charges), start=1):
+        text = f"{len(idx)}\n\n" + "\n".join(
+            f"{symbols[i]} {coords[i][0]:.8f} {coords[i][1]:.8f} {coords[i][2]:.8f}" for i in idx)
+        out.append(Molecule.from_xyz(text, charge=q, name=f"{title or 'fragment'}_{k}"))
+    return out
+
+
+# ------------------------------------------------------------------ geometry
+def _rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The rotation matrix taking unit vector a onto unit vector b."""
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    v, c = np.cross(a, b), float(np.dot(a, b))
+    if np.linalg.norm(v) < 1e-10:
+        if c > 0:
+            return np.eye(3)
+        # 180 degrees: rotate about any axis perpendicular to a
+        perp = np.cross(a, [1.0, 0, 0] if abs(a[0]) < 0.9 else [0, 1.0, 0])
+        perp /= np.linalg.norm(perp)
+        return 2 * np.outer(perp, perp) - np.eye(3)
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx * (1 / (1 + c))
+
+
+def _axis_rotation(axis: np.ndarray, angle: float) -> np.ndarray:
+    axis = axis / np.linalg.norm(axis)
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k
+
+
+def _plane_frame(xyz: np.ndarray) -> np.ndarray:
+    """Rows: the molecule's long axis, second axis, and plane normal (SVD)."""
+    _, _, vt = np.linalg.svd(xyz - xyz.mean(axis=0))
+    return vt
+
+
+def _min_distance(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.min(np.linalg.norm(x[:, None, :] - y[None, :, :], axis=-1)))
+
+
+def _place(mol: Molecule, anchor: int, direction_in_mol: np.ndarray, target_direction: np.ndarray,
+           target_position: np.ndarray, partner: np.ndarray, exclude_anchor: bool = True) -> Molecule:
+    """Rotate ``mol`` so ``direction_in_mol`` points along ``target_direction``, put atom
+    ``anchor`` at ``target_position``, and spin about that direction to avoid clashes."""
+    xyz = mol.coords - mol.coords[anchor]
+    xyz = xyz @ _rotation(direction_in_mol, target_direction).T
+    best, best_d = None, -1.0
+    for angle in np.linspace(0, 2 * np.pi, 24, endpoint=False):
+        trial = xyz @ _axis_rotation(target_direction, angle).T + target_position
+        others = np.delete(trial, anchor, axis=0) if exclude_anchor and len(trial) > 1 else trial
+        d = _min_distance(others, partner)
+        if d > best_d:
+            best, best_d = trial, d
+    return mol.with_coords(best)
+
+
+def _neighbours(mol: Molecule, i: int) -> list[int]:
+    return [b if a == i else a for a, b, _ in mol.bonds if i in (a, b)]
+
+
+def _lone_pair_direction(mol: Molecule, i: int) -> np.ndarray:
+    """Outward direction at atom i: opposite to the mean of its bond vectors."""
+    nbrs = _neighbours(mol, i)
+    if not nbrs:
+        return np.array([0.0, 0.0, 1.0])
+    v = -np.mean([mol.coords[j] - mol.coords[i] for j in nbrs], axis=0)
+    if np.linalg.norm(v) < 1e-6:  # linear environment: any perpendicular
+        v = np.cross(mol.coords[nbrs[0]] - mol.coords[i], [1.0, 0.0, 0.0])
+        if np.linalg.norm(v) < 1e-6:
+            v = np.cross(mol.coords[nbrs[0]] - mol.coords[i], [0.0, 1.0, 0.0])
+    return v / np.linalg.norm(v)
+
+
+def find_halogen(mol: Molecule, halogen: int | None = None) -> tuple[int, int]:
+    """(halogen index, bonded carbon index): the given one or the heaviest C-bound halogen."""
+    candidates = [halogen] if halogen is not None else [
+        i for el in HALOGENS for i, s in enumerate(mol.symbols) if s == el]
+    for i in candidates:
+        nbrs = _neighbours(mol, i)
+        if mol.symbols[i] in HALOGENS and len(nbrs) == 1:
+            return i, nbrs[0]
+    raise MoleculeError(f"{mol.label}: no halogen bonded to one atom, needed for a halogen contact")
+
+
+def find_acceptor(mol: Molecule, acceptor: int | None = None) -> int:
+    """The given acceptor, else the first N, then O, then S, then halogen with a lone pair."""
+    if acceptor is not None:
+        return acceptor
+    for el in ("N", "O", "S", "I", "Br", "Cl", "F"):
+        for i, s in enumerate(mol.symbols):
+            if s == el and (el != "N" or len(_neighbours(mol, i)) < 4):
+                return i
+    raise MoleculeError(f"{mol.label}: no hydrogen- or halogen-bond acceptor atom")
+
+
+def find_polar_hydrogen(mol: Molecule) -> tuple[int, int]:
+    """(H index, donor index) of the first H on N or O."""
+    for i, s in enumerate(mol.symbols):
+        if s == "H":
+            nbrs = _neighbours(mol, i)
+            if nbrs and mol.symbols[nbrs[0]] in ("N", "O"):
+                return i, nbrs[0]
+    raise MoleculeError(f"{mol.label}: no N-H or O-H donor")
+
+
+# ------------------------------------------------------------------ motifs
+def stacked_dimer(a: Molecule, b: Molecule, distance: float = 3.6, offset: float = 1.5) -> tuple[Molecule, Molecule]:
+    """Parallel-displaced stack: planes parallel, ``distance`` apart, slipped by ``offset`` (Å)."""
+    fa, fb = _plane_frame(a.coords), _plane_frame(b.coords)
+    xa = (a.coords - a.coords.mean(axis=0)) @ fa.T
+    xb = (b.coords - b.coords.mean(axis=0)) @ fb.T + np.array([offset, 0.0, distance])
+    return a.with_coords(xa), b.with_coords(xb)
+
+
+def t_shaped_dimer(a: Molecule, b: Molecule, distance: float = 5.0) -> tuple[Molecule, Molecule]:
+    """T-shape: b's plane perpendicular to a's, its edge pointing at a's centroid, centroids ``distance`` apart."""
+    fa, fb = _plane_frame(a.coords), _plane_frame(b.coords)
+    xa = (a.coords - a.coords.mean(axis=0)) @ fa.T
+    xb = (b.coords - b.coords.mean(axis=0)) @ fb.T  # b in its own xy plane
+    # Turn b upright (its long axis along z) so one edge points down at a's face.
+    xb = xb @ _rotation(np.array([1.0, 0, 0]), np.array([0, 0, 1.0])).T
+    return a.with_coords(xa), b.with_coords(xb + np.array([0.0, 0.0, distance]))
+
+
+def hbond_dimer(a: Molecule, b: Molecule, distance: float = 1.95,
+                acceptor: int | None = None) -> tuple[Molecule, Molecule]:
+    """Linear D-H···A hydrogen bond from a's first polar H to b's acceptor, H···A = ``distance`` Å."""
+    h, d = find_polar_hydrogen(a)
+    acc = find_acceptor(b, acceptor)
+    u = a.coords[h] - a.coords[d]
+    u /= np.linalg.norm(u)
+    placed = _place(b, acc, _lone_pair_direction(b, acc), -u, a.coords[h] + u * distance, a.coords)
+    return a, placed
+
+
+def halogen_bond_dimer(a: Molecule, b: Molecule, halogen: int | None = None, acceptor: int | None = None,
+                       distance: float | None = None) -> tuple[Molecule, Molecule]:
+    """Linear C-X···A halogen bond; X···A defaults to 90% of the vdW sum (a typical XB)."""
+    x, c = find_halogen(a, halogen)
+    acc = find_acceptor(b, acceptor)
+    u = a.coords[x] - a.coords[c]
+    u /= np.linalg.norm(u)
+    d = distance or 0.90 * (vdw_radius(a.symbols[x]) + vdw_radius(b.symbols[acc]))
+    placed = _place(b, acc, _lone_pair_direction(b, acc), -u, a.coords[x] + u * d, a.coords)
+    return a, placed
+
+
+def type_ii_halogen_contact(a: Molecule, b: Molecule, halogen: int | None = None, distance: float | None = None
+                            ) -> tuple[Molecule, Molecule]:
+    """Type II X···X contact: C1-X1···X2 = 180°, X1···X2-C2 = 90° (X1's sigma hole meets X2's belt)."""
+    x1, c1 = find_halogen(a, halogen)
+    x2, c2 = find_halogen(b)
+    u = a.coords[x1] - a.coords[c1]
+    u /= np.linalg.norm(u)
+    d = distance or 0.95 * (vdw_radius(a.symbols[x1]) + vdw_radius(b.symbols[x2]))
+    # The C2-X2 bond must be perpendicular to u: pick the perpendicular within a's plane
+    # normal direction so b does not fold back onto a.
+    normal = _plane_frame(a.coords)[2]
+    v = np.cross(u, normal)
+    v /= np.linalg.norm(v)
+    target = a.coords[x1] + u * d
+    xyz = b.coords - b.coords[x2]
+    xyz = xyz @ _rotation(b.coords[c2] - b.coords[x2], v).T
+    best, best_d = None, -1.0
+    for angle in np.linspace(0, 2 * np.pi, 24, endpoint=False):  # spin about the C2-X2 axis
+        trial = xyz @ _axis_rotation(v, angle).T + target
+        dmin = _min_distance(np.delete(trial, x2, axis=0), a.coords)
+        if dmin > best_d:
+            best, best_d = trial, dmin
+    return a, b.with_coords(best)
+
+
+def type_i_halogen_contact(a: Molecule, b: Molecule, angle_deg: float = 150.0, halogen: int | None = None,
+                           distance: float | None = None) -> tuple[Molecule, Molecule]:
+    """Type I X···X contact: C1-X1···X2 = X1···X2-C2 = ``angle_deg`` (centrosymmetric arrangement)."""
+    x1, c1 = find_halogen(a, halogen)
+    x2, c2 = find_halogen(b)
+    u = a.coords[x1] - a.coords[c1]
+    u /= np.linalg.norm(u)
+    d = distance or 0.95 * (vdw_radius(a.symbols[x1]) + vdw_radius(b.symbols[x2]))
+    normal = _plane_frame(a.coords)[2]
+    axis = np.cross(u, normal)
+    w = _axis_rotation(axis / np.linalg.norm(axis), np.radians(180.0 - angle_deg)) @ u
+    # Centrosymmetric: X2->C2 is parallel to u, which makes both angles equal.
+    placed = _place(b, x2, b.coords[c2] - b.coords[x2], u, a.coords[x1] + w * d, a.coords)
+    return a, placed
+
+
+def contact_angles(a: Molecule, b: Molecule, i: int, j: int) -> tuple[float, float, float]:
+    """(distance Å, theta1, theta2 in degrees) of the contact between atom i of a and atom j of b,
+    with theta = the angle at the contact atom from its single bonded neighbour."""
+    xi, xj = a.coords[i], b.coords[j]
+    ni, nj = a.coords[_neighbours(a, i)[0]], b.coords[_neighbours(b, j)[0]]
+
+    def angle(p, q, r):
+        v1, v2 = p - q, r - q
+        return float(np.degrees(np.arccos(np.clip(np.dot(v1, v2) / np.linalg.norm(v1) / np.linalg.norm(v2), -1, 1))))
+
+    return float(np.linalg.norm(xi - xj)), angle(ni, xi, xj), angle(xi, xj, nj)

@@ -1,0 +1,110 @@
+"""Accuracy benchmarks: interaction energies of reference dimer sets against CCSD(T)/CBS.
+
+Datasets come from :mod:`tierchem.tiers.refdata` (S22 ships with ASE; X40, S66,
+XB18 from a ``--data`` folder). Every calculation goes through the normal
+executor and store, so a repeated benchmark is served from the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .catalogue import make_spec
+from .executors import Executor
+from .spec import CalcResult
+
+
+@dataclass
+class BenchmarkRow:
+    name: str
+    reference_kcal_mol: float
+    computed_kcal_mol: float | None
+    wall_time_s: float
+    error: str | None = None
+
+    @property
+    def deviation(self) -> float | None:
+        if self.computed_kcal_mol is None:
+            return None
+        return self.computed_kcal_mol - self.reference_kcal_mol
+
+
+@dataclass
+class BenchmarkReport:
+    dataset: str
+    level: str
+    rows: list[BenchmarkRow] = field(default_factory=list)
+    wall_time_s: float = 0.0
+
+    @property
+    def deviations(self) -> list[float]:
+        return [r.deviation for r in self.rows if r.deviation is not None]
+
+    @property
+    def mae(self) -> float:
+        d = self.deviations
+        return sum(abs(x) for x in d) / len(d) if d else float("nan")
+
+    @property
+    def mse(self) -> float:
+        d = self.deviations
+        return sum(d) / len(d) if d else float("nan")
+
+    @property
+    def max_abs(self) -> float:
+        d = self.deviations
+        return max(abs(x) for x in d) if d else float("nan")
+
+    @property
+    def n_failed(self) -> int:
+        return sum(r.computed_kcal_mol is None for r in self.rows)
+
+    def to_dict(self) -> dict:
+        return {
+            "dataset": self.dataset, "level": self.level, "wall_time_s": self.wall_time_s,
+            "mae_kcal_mol": self.mae, "mse_kcal_mol": self.mse, "max_abs_kcal_mol": self.max_abs,
+            "n": len(self.rows), "n_failed": self.n_failed,
+            "rows": [{"name": r.name, "reference_kcal_mol": r.reference_kcal_mol,
+                      "computed_kcal_mol": r.computed_kcal_mol, "deviation_kcal_mol": r.deviation,
+                      "wall_time_s": r.wall_time_s, "error": r.error} for r in self.rows],
+        }
+
+
+def load_dataset(name: str, data_dir: str | None = None, subset: str | None = None):
+    """Entries of a dataset by name: s22 (ASE), x40, s66, xb18 (from ``data_dir``)."""
+    from . import refdata
+
+    name = name.lower()
+    if name == "s22":
+        entries = refdata.load_s22()
+    else:
+        if not data_dir:
+            raise ValueError(f"the {name} dataset needs --data DIR (e.g. ../shared/data/refdata)")
+        entries = refdata.load_din_dataset(name, data_dir)
+    if subset == "small":
+        # The smallest third by atom count: what the costly tiers can afford.
+        entries = sorted(entries, key=lambda e: sum(m.n_atoms for m in e.fragments))
+        entries = entries[: max(1, len(entries) // 3)]
+    return entries
+
+
+def run_benchmark(dataset: str, entries, executor: Executor, level: int | str, method: str | None = None,
+                  basis: str | None = None, progress: Callable[[CalcResult], None] | None = None,
+                  **keywords) -> BenchmarkReport:
+    """Interaction energies of ``entries`` at ``level``, compared with their references."""
+    specs = [make_spec("interaction_energy", list(e.fragments), level, method=method, basis=basis, **keywords)
+             for e in entries]
+    label = specs[0].method + (f"/{specs[0].basis}" if specs[0].basis else "") if specs else str(level)
+    t0 = time.perf_counter()
+    results = executor.map(specs, progress=progress)
+    report = BenchmarkReport(dataset=dataset, level=label, wall_time_s=time.perf_counter() - t0)
+    for entry, res in zip(entries, results):
+        if res.success:
+            value = res.values["interaction_energy_kcal_mol"]
+            report.rows.append(BenchmarkRow(entry.name, entry.reference_kcal_mol, value, res.wall_time_s))
+        else:
+            report.rows.append(BenchmarkRow(entry.name, entry.reference_kcal_mol, None, res.wall_time_s,
+                                            f"{res.error.kind.value}: {res.error.message}"))
+    return report
