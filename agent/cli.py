@@ -324,4 +324,8 @@ def main() -> None:
     app()
 
 
+if __name__ == "__main__":
+    main()
+
+
 # ---- investigation commands ----

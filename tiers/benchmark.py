@@ -74,15 +74,12 @@ class BenchmarkReport:
 
 def load_dataset(name: str, data_dir: str | None = None, subset: str | None = None):
     """Entries of a dataset by name: s22 (ASE), x40, s66, xb18 (from ``data_dir``)."""
+    name = name.lower()
+    if name != "s22" and not data_dir:
+        raise ValueError(f"the {name} dataset needs --data DIR (e.g. ../shared/data/refdata)")
     from . import refdata
 
-    name = name.lower()
-    if name == "s22":
-        entries = refdata.load_s22()
-    else:
-        if not data_dir:
-            raise ValueError(f"the {name} dataset needs --data DIR (e.g. ../shared/data/refdata)")
-        entries = refdata.load_din_dataset(name, data_dir)
+    entries = refdata.load_s22() if name == "s22" else refdata.load_din_dataset(name, data_dir)
     if subset == "small":
         # The smallest third by atom count: what the costly tiers can afford.
         entries = sorted(entries, key=lambda e: sum(m.n_atoms for m in e.fragments))

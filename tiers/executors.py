@@ -159,7 +159,7 @@ class PoolExecutor(Executor):
 
     def submit(self, spec: CalcSpec) -> Future:
         inner = self._pool.submit(_worker_compute, spec.model_dump_json(),
-                                  str(self.store.path) if self.store else None, self.threads)
+                                  str(self.store.path) if self.store is not None else None, self.threads)
         return _JsonFuture(inner)
 
     def close(self) -> None:
@@ -192,7 +192,7 @@ class DaskExecutor(Executor):
 
     def submit(self, spec: CalcSpec) -> Future:
         dfut = self._client.submit(_worker_compute, spec.model_dump_json(),
-                                   str(self.store.path) if self.store else None, self.threads, pure=False)
+                                   str(self.store.path) if self.store is not None else None, self.threads, pure=False)
         fut: Future = Future()
 
         def _done(d):

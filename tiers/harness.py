@@ -110,6 +110,9 @@ class Harness:
 # name -> "module:Class" (relative to tierchem.tiers); imported on first use.
 _REGISTRY: dict[str, str] = {
     "rdkit": "cheminformatics:RDKitHarness",
+    "pyscf": "dft:PySCFDFTHarness",
+    "pyscf-cc": "correlated:PySCFCorrelatedHarness",
+    "openmm": "classical:OpenMMHarness",
 }
 # The engine each tier uses unless told otherwise.
 DEFAULT_ENGINE = {0: "rdkit", 1: "openmm", 2: "xtb", 3: "pyscf", 4: "pyscf-cc"}

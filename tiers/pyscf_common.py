@@ -1,0 +1,203 @@
+"""Shared PySCF plumbing for the DFT (tier 3) and correlated (tier 4) harnesses.
+
+Building a ``gto.Mole`` from fragments (with ghost atoms for counterpoise and the
+ECPs that def2 bases need), the SCF driver with its fallback ladder, the device
+choice (CPU / gpu4pyscf) and frozen-core counting. PySCF is imported inside the
+functions so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..chem.molecule import ATOMIC_NUMBER, Molecule
+from .errors import ConvergenceError, InputError
+
+log = logging.getLogger(__name__)
+
+BOHR_PER_ANGSTROM = 1.0 / 0.52917721092
+DEBYE_PER_AU = 2.541746473
+BUCKINGHAM_PER_AU = 1.344911  # e a0^2 in Buckingham (1 B = 1e-26 esu cm^2)
+
+# Basis families whose heavy elements (Z > 36, from Rb on) come with an ECP of
+# the same name in PySCF; without naming it PySCF silently runs all-electron.
+_ECP_FAMILIES = ("def2-", "dhf-", "lanl2", "sbkjc", "crenb", "stuttgart")
+
+
+def ecp_for(symbols: Sequence[str], basis: str) -> dict[str, str]:
+    """The ECP mapping PySCF needs for ``basis``: ``{'I': 'def2-svp'}`` etc."""
+    b = basis.lower()
+    heavy = sorted({s for s in symbols if ATOMIC_NUMBER[s] > 36})
+    if not heavy:
+        return {}
+    if b.startswith(_ECP_FAMILIES) or b.endswith("-pp") or "-pp-" in b:
+        return {s: basis for s in heavy}
+    return {}
+
+
+def build_mole(fragments: Sequence[Molecule], basis: str, ghosts: Sequence[bool] | None = None,
+               max_memory_mb: int | None = None, verbose: int = 0):
+    """A built ``gto.Mole`` for ``fragments``; fragments flagged in ``ghosts`` carry
+    only their basis functions (counterpoise), not their nuclei or electrons."""
+    from pyscf import gto
+
+    ghosts = list(ghosts) if ghosts is not None else [False] * len(fragments)
+    atoms: list[tuple[str, tuple[float, float, float]]] = []
+    real_symbols: list[str] = []
+    charge = spin = 0
+    for frag, ghost in zip(fragments, ghosts):
+        for s, xyz in zip(frag.symbols, frag.coords_angstrom):
+            atoms.append((f"GHOST-{s}" if ghost else s, xyz))
+        if not ghost:
+            real_symbols += frag.symbols
+            charge += frag.charge
+            spin += frag.multiplicity - 1  # high-spin coupling of open-shell fragments
+    if not real_symbols:
+        raise InputError("every fragment is a ghost: nothing to compute")
+    mol = gto.Mole()
+    mol.atom = atoms
+    mol.unit = "Angstrom"
+    mol.basis = basis
+    mol.ecp = ecp_for(real_symbols, basis)
+    mol.charge = charge
+    mol.spin = spin
+    mol.verbose = verbose
+    mol.symmetry = False
+    mol.cart = False
+    if max_memory_mb:
+        mol.max_memory = int(max_memory_mb)
+    try:
+        mol.build(parse_arg=False, dump_input=False)
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise InputError(f"PySCF could not build the molecule with basis {basis!r}: {exc}") from None
+    return mol
+
+
+def available_memory_mb() -> float:
+    """Memory free for a calculation here (MB)."""
+    try:
+        import psutil
+
+        return psutil.virtual_memory().available / 1e6
+    except ImportError:
+        pages = os.sysconf("SC_AVPHYS_PAGES")
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def default_max_memory_mb() -> int:
+    return int(max(1000.0, 0.8 * available_memory_mb()))
+
+
+# -------------------------------------------------------------------- device
+def choose_device() -> str:
+    """'gpu' or 'cpu' from ``TIERCHEM_DEVICE`` (auto|cpu|gpu, default auto).
+
+    The device is a run setting, not part of the spec: results agree to ~1e-6 Eh.
+    """
+    want = os.environ.get("TIERCHEM_DEVICE", "auto").strip().lower()
+    if want == "cpu":
+        return "cpu"
+    ok = gpu_available()
+    if want == "gpu" and not ok:
+        log.warning("TIERCHEM_DEVICE=gpu but gpu4pyscf or a CUDA device is missing; using the CPU")
+    return "gpu" if ok else "cpu"
+
+
+def gpu_available() -> bool:
+    try:
+        import cupy
+        import gpu4pyscf  # noqa: F401
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # ImportError, CUDA driver errors
+        return False
+
+
+# ----------------------------------------------------------------------- SCF
+@dataclass
+class SCFRun:
+    mf: Any  # the converged (CPU) mean-field object
+    strategy: str  # "diis", "level_shift" or "newton"
+    device: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=None) -> SCFRun:
+    """Converge an SCF with a fallback ladder: DIIS, then level shift 0.3, then
+    second-order (Newton). Raises ConvergenceError when none converges.
+
+    ``make_mf(mol)`` returns a fresh, configured mean-field object (RKS/UKS/RHF...).
+    """
+    max_cycle = int(keywords.get("max_cycle", 100))
+    conv_tol = float(keywords.get("conv_tol", 1e-9))
+    warnings: list[str] = []
+
+    def configured(mf):
+        mf.max_cycle = max_cycle
+        mf.conv_tol = conv_tol
+        mf.verbose = 0
+        return mf
+
+    def on_device(mf):
+        if device == "gpu":
+            return mf.to_gpu()
+        return mf
+
+    def to_cpu(mf):
+        return mf.to_cpu() if device == "gpu" else mf
+
+    mf = on_device(configured(make_mf(mol)))
+    mf.kernel(dm0=dm0)
+    strategy = "diis"
+    if not mf.converged:
+        dm = mf.make_rdm1()
+        log.info("%s: SCF not converged with DIIS in %d cycles; retrying with level shift 0.3", label, max_cycle)
+        mf = configured(make_mf(mol))
+        mf.level_shift = float(keywords.get("level_shift", 0.3))
+        mf = on_device(mf)
+        mf.kernel(dm0=dm)
+        strategy = "level_shift"
+        if not mf.converged:
+            dm = mf.make_rdm1()
+            log.info("%s: still not converged; trying second-order SCF (Newton)", label)
+            mf = configured(make_mf(mol)).newton()  # second order on the CPU
+            mf.max_cycle = max(max_cycle, 1)
+            mf.kernel(dm0=to_cpu_dm(dm))
+            device = "cpu" if device == "gpu" else device
+            strategy = "newton"
+        warnings.append(f"{label}: SCF needed the {strategy.replace('_', ' ')} fallback")
+    if not mf.converged:
+        raise ConvergenceError(f"{label}: SCF did not converge (DIIS, level shift 0.3 and Newton, "
+                               f"{max_cycle} cycles each); try more cycles (max_cycle), a smaller "
+                               "level shift or a better starting geometry")
+    return SCFRun(mf=to_cpu(mf) if strategy != "newton" else mf, strategy=strategy, device=device,
+                  warnings=warnings)
+
+
+def to_cpu_dm(dm):
+    """A density matrix as a NumPy array (from CuPy when it came off a GPU)."""
+    if hasattr(dm, "get"):
+        return dm.get()
+    return np.asarray(dm)
+
+
+def total_dm(mf) -> np.ndarray:
+    dm = to_cpu_dm(mf.make_rdm1())
+    return dm[0] + dm[1] if dm.ndim == 3 else dm
+
+
+def worst_strategy(strategies: Sequence[str]) -> str:
+    order = ["diis", "level_shift", "newton"]
+    return max(strategies, key=order.index)
+
+
+def n_frozen_core(mol) -> int:
+    """Frozen-core orbitals (noble-gas cores of the real atoms, net of any ECP core)."""
+    from pyscf.data import elements
+
+    return int(elements.chemcore(mol))
