@@ -10,8 +10,9 @@ dimer energies at fixed geometries (S22) are exact sums of pair terms.
 Parameter cache: AM1-BCC charges depend weakly on the input geometry (sqm
 relaxes it from the first geometry it is given). They are computed once per
 molecule *identity* (symbols, atom order, bonds, formal and net charge; not
-coordinates) at the first geometry seen, and the prmtop text is kept in
-``<store dir>/params/<key>.prmtop``. So every fragment of a given identity gets
+coordinates) at the first geometry seen, and the prmtop text (with the GAFF2
+terms parmchk2 could not supply, and that first geometry) is kept in
+``<store dir>/params/<key>.json``. So every fragment of a given identity gets
 the same parameters, which is what a supermolecular interaction energy needs.
 
 Platform: OpenMM's fastest (CUDA > OpenCL > CPU > Reference), except that
@@ -39,7 +40,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..chem.molecule import Molecule
+from ..chem.molecule import ATOMIC_NUMBER, Molecule
 from .errors import ConvergenceError, EngineMissingError, InputError, RandomError
 from .harness import KCAL_PER_KJ, Harness, Outcome
 from .spec import CalcSpec
@@ -50,7 +51,13 @@ log = logging.getLogger(__name__)
 # zero force constants from parmchk2, so refuse it up front with a clear message.
 GAFF2_ELEMENTS = frozenset({"H", "C", "N", "O", "F", "P", "S", "Cl", "Br", "I"})
 TOOLS = ("antechamber", "parmchk2", "tleap", "sqm")
-PARAMS_VERSION = 1  # bump when the parametrisation recipe changes
+PARAMS_VERSION = 2  # bump when the parametrisation recipe changes
+# antechamber's sqm defaults (grms_tol=0.0005 kcal/mol/A, maxcyc=9999) can stall at the
+# gradient's noise floor (~0.007 for pyrazine: 45 s of minimiser cycles for nothing). 0.01 is
+# still a tight criterion: pyrazine's charges are identical to 4 decimals; on flat surfaces
+# (adenine) the end point moves a little and S22 interaction energies by <= 0.16 kcal/mol.
+# maxcyc bounds the rest.
+SQM_KEYWORDS = "qm_theory='AM1', grms_tol=0.01, scfconv=1.d-10, ndiis_attempts=700, maxcyc=2000"
 DEFAULT_TOOL_TIMEOUT_S = 300.0  # antechamber's AM1 step occasionally takes 30+ s
 GPU_MIN_ATOMS = 2000  # below this, single points and minimisations run on CPU
 
@@ -137,8 +144,8 @@ def check_elements(mol: Molecule) -> None:
                          f"(it covers {', '.join(sorted(GAFF2_ELEMENTS))}); use tier 2 (GFN2-xTB) or higher")
 
 
-def _parametrise(mol: Molecule, workdir: Path) -> str:
-    """prmtop text for one molecule: antechamber -> parmchk2 -> tleap, in ``workdir``."""
+def _parametrise(mol: Molecule, workdir: Path) -> dict:
+    """prmtop text and missing terms of one molecule: antechamber -> parmchk2 -> tleap, in ``workdir``."""
     from rdkit import Chem
 
     label = mol.label
@@ -146,14 +153,14 @@ def _parametrise(mol: Molecule, workdir: Path) -> str:
     (workdir / "mol.sdf").write_text(Chem.MolToMolBlock(mol.to_rdkit()) + "$$$$\n")
     _run_tool("antechamber", ["-i", "mol.sdf", "-fi", "sdf", "-o", "mol.mol2", "-fo", "mol2",
                               "-c", "bcc", "-at", "gaff2", "-nc", str(mol.charge), "-rn", "MOL",
-                              "-pf", "y", "-dr", "no"], workdir, label, "mol.mol2")
+                              "-pf", "y", "-dr", "no", "-ek", SQM_KEYWORDS], workdir, label, "mol.mol2")
     _run_tool("parmchk2", ["-i", "mol.mol2", "-f", "mol2", "-o", "mol.frcmod", "-s", "gaff2"],
               workdir, label, "mol.frcmod")
     frcmod = (workdir / "mol.frcmod").read_text()
-    if "ATTN, need revision" in frcmod:
-        missing = [ln.strip() for ln in frcmod.splitlines() if "ATTN, need revision" in ln]
-        raise InputError(f"{label}: GAFF2 lacks {len(missing)} parameter(s) even by analogy "
-                         f"(parmchk2): {'; '.join(missing[:5])}")
+    # Terms parmchk2 found no analogy for get zero force constants (e.g. the linear
+    # ha-c1-n1 angle of HCN). Harmless for energies at fixed geometry, not for dynamics
+    # along that coordinate: carried as a warning on every result.
+    missing = [" ".join(ln.split()[:1]) for ln in frcmod.splitlines() if "ATTN, need revision" in ln]
     (workdir / "leap.in").write_text(
         "source leaprc.gaff2\n"
         "loadamberparams mol.frcmod\n"
@@ -162,7 +169,7 @@ def _parametrise(mol: Molecule, workdir: Path) -> str:
         "quit\n"
     )
     _run_tool("tleap", ["-f", "leap.in"], workdir, label, "mol.prmtop")
-    return (workdir / "mol.prmtop").read_text()
+    return {"prmtop": (workdir / "mol.prmtop").read_text(), "missing_terms": missing}
 
 
 def _load_prmtop(text: str, mol: Molecule, key: str):
@@ -173,42 +180,64 @@ def _load_prmtop(text: str, mol: Molecule, key: str):
         path.write_text(text)
         struct = parmed.amber.AmberParm(str(path))
     found = [a.element for a in struct.atoms]
-    from ..chem.molecule import ATOMIC_NUMBER
-
     if found != [ATOMIC_NUMBER[s] for s in mol.symbols]:
         raise InputError(f"{mol.label}: the GAFF2 topology's atom order differs from the molecule's "
-                         f"(params {key}); delete {params_dir() / (key + '.prmtop')} and retry")
+                         f"(params {key}); delete {params_dir() / (key + '.json')} and retry")
     return struct
 
 
-def parameters(mol: Molecule, check: bool = True):
-    """The parmed Structure of ``mol`` (GAFF2/AM1-BCC): memory, then disk cache, then AmberTools."""
+class Params:
+    """A molecule's parmed Structure and the GAFF2 terms parmchk2 could not supply."""
+
+    def __init__(self, structure, missing_terms: list[str], label: str):
+        self.structure = structure
+        self.missing_terms = list(missing_terms)
+        self.label = label
+
+    @property
+    def warnings(self) -> list[str]:
+        if not self.missing_terms:
+            return []
+        return [f"{self.label}: GAFF2 has no parameters for {', '.join(self.missing_terms)} "
+                "(zero force constants from parmchk2); energies at fixed geometry are fine, "
+                "dynamics along these terms are not"]
+
+
+def parameters(mol: Molecule, check: bool = True) -> Params:
+    """GAFF2/AM1-BCC parameters of ``mol``: from memory, then the disk cache, else AmberTools."""
     if check:
         check_elements(mol)
     key = params_key(mol)
     with _LOCK:
         if key in _MEMORY:
             return _MEMORY[key]
-    path = params_dir() / f"{key}.prmtop"
-    text = None
+    path = params_dir() / f"{key}.json"
+    record = None
     if path.exists():
-        text = path.read_text()
-        log.debug("GAFF2 parameters for %s from %s", mol.label, path)
-    else:
+        try:
+            record = json.loads(path.read_text())
+            log.debug("GAFF2 parameters for %s from %s", mol.label, path)
+        except (OSError, ValueError):
+            log.warning("unreadable parameter file %s; parametrising again", path)
+    if record is None:
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="tierchem-gaff2-") as tmp:
-            text = _parametrise(mol, Path(tmp))
-        log.info("GAFF2/AM1-BCC parameters for %s in %.2f s", mol.label, time.perf_counter() - t0)
+            record = _parametrise(mol, Path(tmp))
+        record.update(label=mol.label, smiles=mol.smiles, params_version=PARAMS_VERSION,
+                      seconds=round(time.perf_counter() - t0, 3),
+                      # charges were computed from this geometry (sqm relaxes it first)
+                      first_geometry_xyz=mol.to_xyz())
+        log.info("GAFF2/AM1-BCC parameters for %s in %.2f s", mol.label, record["seconds"])
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename: another process writing the same key at once is harmless.
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".tmp")
         with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+            json.dump(record, fh)
         os.replace(tmp_name, path)
-    struct = _load_prmtop(text, mol, key)
+    params = Params(_load_prmtop(record["prmtop"], mol, key), record.get("missing_terms", []), mol.label)
     with _LOCK:
-        _MEMORY[key] = struct
-    return struct
+        _MEMORY[key] = params
+    return params
 
 
 # ----------------------------------------------------------------- OpenMM
@@ -246,19 +275,20 @@ def select_platform(n_atoms: int = 0, dynamics: bool = True):
 
 
 def build_system(fragments: Sequence[Molecule]):
-    """(OpenMM System, positions in nm) for the fragments as one vacuum system."""
+    """(OpenMM System, positions in nm, warnings) for the fragments as one vacuum system."""
     import openmm.app as app
 
     logging.getLogger("parmed").setLevel(logging.WARNING)  # parmed logs every force it adds at INFO
-    structs = [parameters(m) for m in fragments]
-    combined = structs[0]
-    for s in structs[1:]:
-        combined = combined + s
+    params = [parameters(m) for m in fragments]
+    combined = params[0].structure
+    for p in params[1:]:
+        combined = combined + p.structure  # parmed copies; the cached structures stay untouched
     # No cut-off, no constraints, flexible water: energies at the given geometry.
     system = combined.createSystem(nonbondedMethod=app.NoCutoff, constraints=None, rigidWater=False,
                                    removeCMMotion=True)
     positions = np.concatenate([m.coords for m in fragments]) * 0.1
-    return system, positions
+    warnings = list(dict.fromkeys(w for p in params for w in p.warnings))
+    return system, positions, warnings
 
 
 def make_context(system, positions, integrator=None, dynamics: bool = False):
@@ -335,14 +365,20 @@ class OpenMMHarness(Harness):
 
     # ------------------------------------------------------------------ tasks
     def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
-        system, pos = build_system(fragments)
+        system, pos, warnings = build_system(fragments)
         context = make_context(system, pos)
         grad = bool(spec.keywords.get("gradient"))
         e, g = _energy_kcal(context, forces=grad)
         values: dict[str, Any] = {"energy_kcal_mol": e}
         if grad:
             values["gradient_kcal_mol_angstrom"] = g.ravel().tolist()
-        return Outcome(values=values)
+        return Outcome(values=values, warnings=warnings)
+
+    def task_interaction_energy(self, spec: CalcSpec) -> Outcome:
+        out = super().task_interaction_energy(spec)
+        # The base class keeps only values; the dimer carries both fragments' warnings.
+        _, _, out.warnings = build_system(spec.molecules)
+        return out
 
     def task_optimize(self, spec: CalcSpec) -> Outcome:
         import openmm as mm
@@ -350,7 +386,7 @@ class OpenMMHarness(Harness):
         kw = spec.keywords
         tol = float(kw.get("tolerance_kj_mol_nm", 1.0))
         max_steps = int(kw.get("max_steps", 0))  # 0: until converged
-        system, pos = build_system(spec.molecules)
+        system, pos, warnings = build_system(spec.molecules)
         context = make_context(system, pos)
         e0, _ = _energy_kcal(context)
         mm.LocalEnergyMinimizer.minimize(context, tol, max_steps)
@@ -358,7 +394,8 @@ class OpenMMHarness(Harness):
         rms = float(np.sqrt(np.mean(np.sum((g / KJ_PER_NM_TO_KCAL_PER_A) ** 2, axis=1))))  # kJ/mol/nm
         relaxed = _split(spec.molecules, _positions_angstrom(context))
         converged = rms <= 10 * tol  # OpenMM's criterion is on the force norm; allow slack
-        warnings = [] if converged else [f"RMS force {rms:.2f} kJ/mol/nm after minimisation"]
+        if not converged:
+            warnings.append(f"RMS force {rms:.2f} kJ/mol/nm after minimisation")
         return Outcome(values={"energy_kcal_mol": e, "initial_energy_kcal_mol": e0,
                                "rms_force_kj_mol_nm": rms},
                        artifacts={"molecules": [m.model_dump(mode="json") for m in relaxed]},
@@ -377,7 +414,7 @@ class OpenMMHarness(Harness):
         if steps <= 0 or dt_fs <= 0 or temperature <= 0:
             raise InputError("md needs steps > 0, timestep_fs > 0 and temperature_k > 0")
 
-        system, pos = build_system(spec.molecules)
+        system, pos, warnings = build_system(spec.molecules)
         integrator = mm.LangevinMiddleIntegrator(temperature, friction, dt_fs * 1e-3)
         integrator.setRandomNumberSeed(seed)
         context = make_context(system, pos, integrator, dynamics=True)
@@ -385,6 +422,12 @@ class OpenMMHarness(Harness):
         if kw.get("minimize", True):
             mm.LocalEnergyMinimizer.minimize(context, 10.0, 1000)
         context.setVelocitiesToTemperature(temperature, seed)
+        # Velocities start at T but a minimised structure takes ~half the kinetic energy into
+        # the potential: equilibrate (default a fifth of the production length) before sampling.
+        n_eq = int(kw.get("equilibration_steps", steps // 5))
+        if n_eq > 0:
+            integrator.step(n_eq)
+            log.info("md %s: %d equilibration steps done", spec.label, n_eq)
 
         n_dof = 3 * system.getNumParticles() - 3  # no constraints; CM motion removed
         log_every = max(every, (steps // 10) // every * every)
@@ -407,7 +450,7 @@ class OpenMMHarness(Harness):
                          epot[-1], 2 * ekin[-1] / (n_dof * BOLTZMANN_KJ_MOL_K))
             if self.progress is not None:
                 self.progress(done, steps, epot[-1])
-        wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0  # production only, for ns/day
         temps = 2 * np.asarray(ekin) / (n_dof * BOLTZMANN_KJ_MOL_K)
         final = _split(spec.molecules, _positions_angstrom(context))
         ns = steps * dt_fs * 1e-6
@@ -418,10 +461,12 @@ class OpenMMHarness(Harness):
                     "final_potential_energy_kcal_mol": epot[-1],
                     "simulated_time_ps": steps * dt_fs * 1e-3,
                     "n_samples": len(epot),
+                    "equilibration_steps": n_eq,
                     "ns_per_day": ns / wall * 86400.0 if wall > 0 else None},
             artifacts={"molecules": [m.model_dump(mode="json") for m in final],
                        "potential_energy_kcal_mol": epot,
-                       "platform": platform})
+                       "platform": platform},
+            warnings=warnings)
 
     def task_torsion_scan(self, spec: CalcSpec) -> Outcome:
         """Relaxed scan of ``keywords['dihedral']`` (four atom indices) with a stiff restraint."""
@@ -432,7 +477,7 @@ class OpenMMHarness(Harness):
         if len(spec.molecules) != 1 or not dihedral or len(dihedral) != 4:
             raise InputError("torsion_scan needs one molecule and keywords={'dihedral': [i, j, k, l]}")
         step = float(kw.get("step_deg", 30.0))
-        system, pos = build_system(spec.molecules)
+        system, pos, warnings = build_system(spec.molecules)
         restraint = mm.CustomTorsionForce("0.5*k*min(dtheta, 2*pi-dtheta)^2; dtheta = abs(theta-theta0);"
                                           " pi = 3.141592653589793")
         restraint.addGlobalParameter("k", 0.0)
@@ -461,4 +506,4 @@ class OpenMMHarness(Harness):
             rd = spec.molecules[0].to_rdkit()
         e0 = min(energies)
         return Outcome(values={"angles_deg": angles, "relative_energies_kcal_mol": [e - e0 for e in energies],
-                               "barrier_kcal_mol": max(energies) - e0})
+                               "barrier_kcal_mol": max(energies) - e0}, warnings=warnings)

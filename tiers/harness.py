@@ -110,6 +110,7 @@ class Harness:
 # name -> "module:Class" (relative to tierchem.tiers); imported on first use.
 _REGISTRY: dict[str, str] = {
     "rdkit": "cheminformatics:RDKitHarness",
+    "xtb": "xtb:XTBHarness",
     "pyscf": "dft:PySCFDFTHarness",
     "pyscf-cc": "correlated:PySCFCorrelatedHarness",
     "openmm": "classical:OpenMMHarness",
