@@ -17,6 +17,7 @@ def _combined(fragments: Sequence[Molecule]):
     mol = fragments[0].to_rdkit()
     for frag in fragments[1:]:
         mol = Chem.CombineMols(mol, frag.to_rdkit())
+    Chem.SanitizeMol(mol)  # CombineMols leaves ring information uninitialised
     return mol
 
 
