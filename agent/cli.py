@@ -324,8 +324,114 @@ def main() -> None:
     app()
 
 
+# ---- investigation commands ----
+
+
+@app.command()
+def investigate(
+    series: Path = typer.Argument(..., help="Series file (CSV name,smiles,role or SDF) or a folder holding one."),
+    question: str = typer.Option(..., "--question", "-q", help="The question about the target."),
+    run_dir: Path = typer.Option(..., "--run-dir", help="Where the run lives (checkpoints, log, report)."),
+    llm: Optional[str] = typer.Option(None, "--llm", help="openai:MODEL, anthropic:MODEL, ollama:MODEL or "
+                                      "http(s)://HOST/v1@MODEL; default: $TIERCHEM_LLM or the built-in planner."),
+    interactive: bool = typer.Option(False, "--interactive", "-i", help="Pause at each steering point for commands."),
+    tier_cap: int = typer.Option(3, "--tier-cap", min=0, max=4, help="Highest tier the planner may use."),
+    budget_s: float = typer.Option(1800.0, "--budget-s", help="Calculation budget in seconds."),
+    executor: str = typer.Option("local", "--executor", help="local, pool[:N], dask-local[:N], dask://HOST:PORT."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for background calculations before ending "
+                              "(else the conclusion stays provisional until `tierchem resume`)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Result store folder (default: shared cache)."),
+):
+    """Investigate why the target of a series differs from its analogs."""
+    from .series import SeriesError
+    from .session import Investigation
+
+    try:
+        inv = Investigation.create(series, question, run_dir, llm=llm, tier_cap=tier_cap, cpu_budget_s=budget_s,
+                                   executor=executor, wait_background=wait,
+                                   store_path=cache_dir / "results.sqlite" if cache_dir else None)
+    except (SeriesError, FileExistsError, ImportError, ValueError) as exc:
+        fail(str(exc))
+    _drive(inv, interactive)
+
+
+@app.command()
+def resume(run_dir: Path = typer.Argument(..., help="The run directory of an investigation."),
+           interactive: bool = typer.Option(False, "--interactive", "-i"),
+           wait: bool = typer.Option(True, "--wait/--no-wait")):
+    """Continue an investigation after a stop, crash or kill -9; finished calculations come from the store."""
+    from .session import Investigation
+
+    try:
+        inv = Investigation.open(run_dir, wait_background=wait)
+    except (FileNotFoundError, ImportError, ValueError) as exc:
+        fail(str(exc))
+    _drive(inv, interactive)
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="The run directory of an investigation."),
+           format: str = typer.Option("md", "--format", "-f", help="md or html")):
+    """Write report.md, report.html and conclusion.json for a run; print the path of the one asked for."""
+    from .session import Investigation
+
+    if format not in ("md", "html"):
+        fail(f"unknown format {format!r}; use md or html")
+    try:
+        with Investigation.open(run_dir) as inv:
+            if not inv.started:
+                fail(f"{run_dir}: the investigation has not started yet")
+            path = inv.report(format)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    typer.echo(str(path))
+
+
+@app.command()
+def graph(out: Optional[Path] = typer.Option(None, "--out", help="Write the Mermaid diagram here (.mmd/.md); "
+                                             "a .png needs network access (mermaid.ink) and is not attempted.")):
+    """The investigation graph as a Mermaid diagram."""
+    from .graph import build_graph
+
+    mermaid = build_graph().get_graph().draw_mermaid()
+    if out is None:
+        typer.echo(mermaid)
+    else:
+        out.write_text(mermaid)
+        typer.echo(str(out))
+
+
+def _drive(inv, interactive: bool) -> None:
+    """Run an investigation in batch (no prompts) or pausing at each steering point."""
+    console = _console()
+    with inv:
+        if not interactive:
+            inv.run()
+        else:
+            from .planner import COMMANDS_HELP
+
+            console.print("Steering commands (empty line: continue; 'quit': leave, resumable):\n" + COMMANDS_HELP,
+                          highlight=False)
+            while True:
+                v = inv.run(until="steer")
+                for t in v.transcript[-6:]:
+                    console.print(f"[bold]{t['speaker']}:[/] {t['text']}", highlight=False)
+                if not inv.next_steps:
+                    break
+                console.print(inv.board(), highlight=False)
+                while True:
+                    line = typer.prompt("steer", default="", show_default=False).strip()
+                    if not line:
+                        break
+                    if line in ("quit", "exit"):
+                        console.print(f"Left; continue with `tierchem resume {inv.run_dir}`.")
+                        return
+                    console.print(inv.ask(line), highlight=False)
+        c = inv.conclusion()
+        console.print(f"[bold]{'Provisional conclusion' if c and c['provisional'] else 'Conclusion'}:[/] "
+                      + (inv.state.conclusion.summary if inv.state.conclusion else "none"), highlight=False)
+        console.print(f"Report: {inv.run_dir / 'report.md'}  conclusion: {inv.run_dir / 'conclusion.json'}")
+
+
 if __name__ == "__main__":
     main()
-
-
-# ---- investigation commands ----

@@ -171,13 +171,27 @@ def stacked_dimer(a: Molecule, b: Molecule, distance: float = 3.6, offset: float
     return a.with_coords(xa), b.with_coords(xb)
 
 
-def t_shaped_dimer(a: Molecule, b: Molecule, distance: float = 5.0) -> tuple[Molecule, Molecule]:
-    """T-shape: b's plane perpendicular to a's, its edge pointing at a's centroid, centroids ``distance`` apart."""
+def t_shaped_dimer(a: Molecule, b: Molecule, distance: float | None = None,
+                   vdw_fraction: float = 0.9) -> tuple[Molecule, Molecule]:
+    """Edge-to-face (T) dimer: b's plane perpendicular to a's, b's short in-plane axis (its
+    C-H edge, for a rod like a para-disubstituted benzene) pointing at a's centroid.
+
+    ``distance`` fixes the centroid separation (Å); by default b is slid along a's
+    normal until no atom pair is closer than ``vdw_fraction`` of its Bondi vdW sum
+    (0.9 puts benzene's H 2.5 Å from the other ring's carbons' plane, as in the
+    T-shaped S22 benzene dimer).
+    """
     fa, fb = _plane_frame(a.coords), _plane_frame(b.coords)
     xa = (a.coords - a.coords.mean(axis=0)) @ fa.T
-    xb = (b.coords - b.coords.mean(axis=0)) @ fb.T  # b in its own xy plane
-    # Turn b upright (its long axis along z) so one edge points down at a's face.
-    xb = xb @ _rotation(np.array([1.0, 0, 0]), np.array([0, 0, 1.0])).T
+    xb = (b.coords - b.coords.mean(axis=0)) @ fb.T  # b in its own xy plane, long axis along x
+    xb = xb @ _rotation(np.array([0, 1.0, 0]), np.array([0, 0, 1.0])).T  # short axis up: plane xz
+    if distance is None:
+        radii_sum = vdw_fraction * (np.array([vdw_radius(s) for s in a.symbols])[:, None]
+                                    + np.array([vdw_radius(s) for s in b.symbols])[None, :])
+        z = float(xb[:, 2].max() - xb[:, 2].min()) / 2
+        while np.any(np.linalg.norm(xa[:, None] - (xb + [0.0, 0.0, z])[None], axis=-1) < radii_sum):
+            z += 0.02
+        distance = z
     return a.with_coords(xa), b.with_coords(xb + np.array([0.0, 0.0, distance]))
 
 

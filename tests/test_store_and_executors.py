@@ -104,3 +104,22 @@ def test_missing_engine_is_a_failed_result(water):
     spec = make_spec("energy", water, "mmff", engine="nonexistent")
     result = compute(spec)
     assert not result.success and result.error.kind == ErrorKind.ENGINE_MISSING
+
+
+def test_identical_specs_in_one_batch_run_once(monkeypatch, water):
+    import tierchem.tiers.executors as ex_mod
+
+    calls = []
+    real = ex_mod.compute
+    monkeypatch.setattr(ex_mod, "compute", lambda spec, store=None: calls.append(spec) or real(spec, store=store))
+    spec = make_spec("energy", water, "mmff")
+    results = make_executor("local").map([spec, spec, spec])
+    assert len(calls) == 1 and len(results) == 3 and results[0] == results[2]
+
+
+def test_unimportable_harness_is_engine_missing(water, monkeypatch):
+    from tierchem.tiers import harness
+
+    monkeypatch.setitem(harness._REGISTRY, "broken", "tierchem.tiers.no_such_module:Nothing")
+    result = compute(make_spec("energy", water, "mmff", engine="broken"))
+    assert not result.success and result.error.kind == ErrorKind.ENGINE_MISSING

@@ -291,6 +291,44 @@ def build_system(fragments: Sequence[Molecule]):
     return system, positions, warnings
 
 
+def build_periodic_system(fragments: Sequence[Molecule], cell: np.ndarray, cutoff_angstrom: float = 10.0):
+    """(System, positions nm, warnings, n_images) for a crystal cell, replicated into a
+    supercell wide enough for the cut-off; PME electrostatics, LJ long-range correction."""
+    import openmm as mm
+    import openmm.app as app
+    import openmm.unit as unit
+    from openmm.app.internal.unitcell import reducePeriodicBoxVectors
+
+    from .periodic import replicate, standard_orientation, supercell_repeats
+
+    logging.getLogger("parmed").setLevel(logging.WARNING)
+    cell, fragments = standard_orientation(cell, fragments)
+    # OpenMM needs the cut-off within half of every face-to-face width of the (super)cell.
+    repeats = supercell_repeats(cell, 2.0 * cutoff_angstrom + 0.1)
+    n_images = repeats[0] * repeats[1] * repeats[2]
+    params = [parameters(m) for m in fragments]
+    unit_cell = params[0].structure
+    for p in params[1:]:
+        unit_cell = unit_cell + p.structure
+    supercell = unit_cell * n_images if n_images > 1 else unit_cell
+    box = cell * np.array(repeats)[:, None]
+    lengths = np.linalg.norm(box, axis=1)
+    angles = [math.degrees(math.acos(np.dot(box[i], box[j]) / (lengths[i] * lengths[j])))
+              for i, j in ((1, 2), (0, 2), (0, 1))]
+    supercell.box = [*lengths, *angles]  # parmed builds PME systems only with a box
+    system = supercell.createSystem(nonbondedMethod=app.PME, nonbondedCutoff=cutoff_angstrom * 0.1 * unit.nanometer,
+                                    constraints=None, rigidWater=False, removeCMMotion=False,
+                                    ewaldErrorTolerance=1e-5)
+    vectors = reducePeriodicBoxVectors([mm.Vec3(*(row * 0.1)) for row in box] * unit.nanometer)
+    system.setDefaultPeriodicBoxVectors(*vectors)
+    for force in system.getForces():
+        if isinstance(force, mm.NonbondedForce):
+            force.setUseDispersionCorrection(True)
+    positions = np.concatenate([m.coords for m in replicate(fragments, cell, repeats)]) * 0.1
+    warnings = list(dict.fromkeys(w for p in params for w in p.warnings))
+    return system, positions, warnings, n_images, fragments
+
+
 def make_context(system, positions, integrator=None, dynamics: bool = False):
     import openmm as mm
 
@@ -326,7 +364,7 @@ class OpenMMHarness(Harness):
     name = "openmm"
     tier = 1
     methods = ("GAFF2/AM1-BCC",)
-    tasks = frozenset({"energy", "interaction_energy", "optimize", "md", "torsion_scan"})
+    tasks = frozenset({"energy", "interaction_energy", "optimize", "md", "torsion_scan", "lattice_energy"})
     supports_open_shell = False
 
     def __init__(self, progress: Callable[[int, int, float], None] | None = None):
@@ -379,6 +417,28 @@ class OpenMMHarness(Harness):
         # The base class keeps only values; the dimer carries both fragments' warnings.
         _, _, out.warnings = build_system(spec.molecules)
         return out
+
+    def periodic_energy(self, fragments: Sequence[Molecule], cell, spec: CalcSpec) -> Outcome:
+        """One cell's energy with PME (a supercell when the cell is narrower than 2 cut-offs);
+        with relax='positions' the atoms relax in the fixed cell."""
+        import openmm as mm
+
+        cutoff = float(spec.keywords.get("cutoff_angstrom", 10.0))
+        system, pos, warnings, n_images, oriented = build_periodic_system(fragments, cell, cutoff)
+        context = make_context(system, pos)
+        e_unrelaxed, _ = _energy_kcal(context)
+        values = {"unrelaxed_cell_energy_kcal_mol": e_unrelaxed / n_images, "supercell_images": n_images,
+                  "cutoff_angstrom": cutoff}
+        artifacts = {}
+        if spec.keywords.get("relax", "positions") == "positions":
+            mm.LocalEnergyMinimizer.minimize(context, float(spec.keywords.get("tolerance_kj_mol_nm", 1.0)), 0)
+            n_atoms = sum(m.n_atoms for m in oriented)
+            # The first image holds the original cell's molecules (in standard orientation).
+            artifacts["molecules"] = [m.model_dump(mode="json")
+                                      for m in _split(oriented, _positions_angstrom(context)[:n_atoms])]
+        e_cell, _ = _energy_kcal(context)
+        values["energy_kcal_mol"] = e_cell / n_images
+        return Outcome(values=values, artifacts=artifacts, converged=True, warnings=warnings)
 
     def task_optimize(self, spec: CalcSpec) -> Outcome:
         import openmm as mm

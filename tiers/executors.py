@@ -92,21 +92,28 @@ class Executor:
             return None
 
     def map(self, specs: Sequence[CalcSpec], progress: ProgressFn | None = None) -> list[CalcResult]:
+        """Results in the order of ``specs``; identical specs are computed once."""
         results: list[CalcResult | None] = [None] * len(specs)
-        pending: dict[Future, int] = {}
+        pending: dict[Future, list[int]] = {}
+        by_hash: dict[str, Future] = {}
         for i, spec in enumerate(specs):
             hit = self._cached(spec)
             if hit is not None:
                 results[i] = hit
                 if progress:
                     progress(hit)
-            else:
-                pending[self.submit(spec)] = i
+                continue
+            key = spec.content_hash()
+            if key not in by_hash:
+                by_hash[key] = self.submit(spec)
+                pending[by_hash[key]] = []
+            pending[by_hash[key]].append(i)
         for fut in self._as_completed(pending):
             res = fut.result()
-            results[pending[fut]] = res
-            if progress:
-                progress(res)
+            for i in pending[fut]:
+                results[i] = res
+                if progress:
+                    progress(res)
         return results  # type: ignore[return-value]
 
     def _as_completed(self, futures: Iterable[Future]):

@@ -106,6 +106,35 @@ class Harness:
             "counterpoise": False,
         })
 
+    def periodic_energy(self, fragments: Sequence[Molecule], cell, spec: CalcSpec) -> Outcome:
+        """Energy of one periodic cell (``energy_kcal_mol`` per cell); relaxed fragments in
+        ``artifacts['molecules']`` when ``keywords['relax'] == 'positions'``."""
+        raise InputError(f"{self.name} (tier {self.tier}) has no periodic model")
+
+    def task_lattice_energy(self, spec: CalcSpec) -> Outcome:
+        """E_latt = [E(cell) - sum E_gas(relaxed molecule)] / Z, per molecule (negative = bound)."""
+        from .periodic import cell_from_keywords, unique_molecules
+
+        relax = spec.keywords.get("relax", "positions")
+        if relax not in ("positions", "none"):
+            raise InputError(f"relax must be 'positions' or 'none' (fixed cell), got {relax!r}")
+        cell = cell_from_keywords(spec.keywords)
+        crystal = self.periodic_energy(spec.molecules, cell, spec)
+        warnings = list(crystal.warnings)
+        gas_total, gas_energies = 0.0, {}
+        for key, (mol, count) in unique_molecules(spec.molecules).items():
+            opt = self.task_optimize(spec.model_copy(update={"task": "optimize", "molecules": (mol,), "keywords": {}}))
+            if opt.converged is False:
+                warnings.append(f"{mol.label}: gas-phase optimisation did not converge")
+            gas_energies[mol.label or key] = opt.values["energy_kcal_mol"]
+            gas_total += count * opt.values["energy_kcal_mol"]
+        z = len(spec.molecules)
+        e_cell = crystal.values["energy_kcal_mol"]
+        values = {"lattice_energy_kcal_mol": (e_cell - gas_total) / z, "cell_energy_kcal_mol": e_cell,
+                  "gas_energies_kcal_mol": gas_energies, "z": z, "relax": relax}
+        values.update({k: v for k, v in crystal.values.items() if k != "energy_kcal_mol"})
+        return Outcome(values=values, artifacts=crystal.artifacts, converged=crystal.converged, warnings=warnings)
+
 
 # name -> "module:Class" (relative to tierchem.tiers); imported on first use.
 _REGISTRY: dict[str, str] = {
@@ -137,5 +166,8 @@ def get_harness(name: str) -> Harness:
     module, _, cls = target.partition(":")
     if not module.startswith(("tierchem", ".")) and "." not in module:
         module = f"tierchem.tiers.{module}"
-    mod = importlib.import_module(module)
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:  # a harness whose own imports are missing here
+        raise EngineMissingError(f"harness {name!r} could not be imported: {exc}") from None
     return getattr(mod, cls)()

@@ -35,6 +35,7 @@ TASKS = {
     "torsion_scan": "energy profile along a dihedral angle",
     "properties": "dipole, quadrupole, charges",
     "esp": "molecular electrostatic potential on the 0.001 au density isosurface",
+    "lattice_energy": "E(cell)/Z - E(relaxed gas molecule), from the Z molecules of a cell and keywords['cell_angstrom']",
 }
 
 

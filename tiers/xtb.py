@@ -62,7 +62,8 @@ class _System:
     reused as the SCC guess.
     """
 
-    def __init__(self, fragments: Sequence[Molecule], spec: CalcSpec, origin: str = "input"):
+    def __init__(self, fragments: Sequence[Molecule], spec: CalcSpec, origin: str = "input",
+                 cell: np.ndarray | None = None):
         from tblite.exceptions import TBLiteRuntimeError, TBLiteTypeError, TBLiteValueError
         from tblite.interface import Calculator
 
@@ -86,8 +87,10 @@ class _System:
         kw = spec.keywords
         self.max_iter = int(kw.get("max_iter", 250))
         try:
+            periodic = {} if cell is None else {"lattice": np.asarray(cell, float) * BOHR_PER_ANGSTROM,
+                                                "periodic": np.array([True, True, True])}
             self.calc = Calculator(self.method, self.numbers, (coords - self.shift) * BOHR_PER_ANGSTROM,
-                                   charge=float(self.charge), uhf=self.uhf,
+                                   charge=float(self.charge), uhf=self.uhf, **periodic,
                                    color=False, logger=lambda msg: log.debug("tblite: %s", msg))
             self.calc.set("verbosity", 0)
             self.calc.set("max-iter", self.max_iter)
@@ -208,7 +211,7 @@ class XTBHarness(Harness):
     name = "xtb"
     tier = 2
     methods = ("GFN2-xTB", "GFN1-xTB")
-    tasks = frozenset({"energy", "interaction_energy", "optimize", "properties"})
+    tasks = frozenset({"energy", "interaction_energy", "optimize", "properties", "lattice_energy"})
     max_atoms = 3000  # dense diagonalisation: minutes per SCC beyond this on a few cores
     supports_open_shell = True
     supports_charged = True
@@ -283,6 +286,40 @@ class XTBHarness(Harness):
                   "max_force_ev_angstrom": max_force, "fmax_ev_angstrom": fmax}
         return Outcome(values=values, artifacts={"molecules": [m.model_dump(mode="json") for m in relaxed]},
                        converged=converged, warnings=warnings)
+
+    # ---------------------------------------------------------------- crystals
+    def periodic_energy(self, fragments: Sequence[Molecule], cell, spec: CalcSpec) -> Outcome:
+        """GFN2-xTB energy of one periodic cell (tblite's Ewald-summed electrostatics); with
+        relax='positions' the atoms relax (BFGS) in the fixed cell."""
+        from ase import Atoms
+        from ase.optimize import BFGS
+        from ase.units import kcal, mol
+
+        frags = list(fragments)
+        system = _System(frags, spec, cell=cell)
+        calc = _ase_calculator_class()(system)
+        atoms = Atoms(symbols=system.symbols, positions=np.vstack([f.coords for f in frags]),
+                      cell=cell, pbc=True)
+        atoms.calc = calc
+        e0 = atoms.get_potential_energy() / (kcal / mol)
+        values = {"unrelaxed_cell_energy_kcal_mol": e0}
+        artifacts, converged, warnings = {}, True, []
+        if spec.keywords.get("relax", "positions") == "positions":
+            fmax = float(spec.keywords.get("fmax_ev_angstrom", 0.05))
+            max_steps = int(spec.keywords.get("max_steps", 300))
+            opt = BFGS(atoms, logfile=None)
+            opt.run(fmax=fmax, steps=max_steps)
+            converged = float(np.linalg.norm(atoms.get_forces(), axis=1).max()) <= fmax
+            if not converged:
+                warnings.append(f"cell relaxation not converged in {max_steps} steps")
+            values["n_steps"] = int(opt.nsteps)
+            xyz, k, relaxed = atoms.get_positions(), 0, []
+            for f in frags:
+                relaxed.append(f.with_coords(xyz[k:k + f.n_atoms]))
+                k += f.n_atoms
+            artifacts["molecules"] = [m.model_dump(mode="json") for m in relaxed]
+        values["energy_kcal_mol"] = atoms.get_potential_energy() / (kcal / mol)
+        return Outcome(values=values, artifacts=artifacts, converged=converged, warnings=warnings)
 
     # ---------------------------------------------------------------- properties
     def task_properties(self, spec: CalcSpec) -> Outcome:

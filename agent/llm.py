@@ -1,0 +1,227 @@
+"""The LLM planner: any LangChain chat model, acting only through typed actions.
+
+``make_planner(spec)``:
+
+- ``None`` / ``"built-in"``: the built-in planner (default, offline);
+- ``"openai:gpt-4o"``, ``"anthropic:claude-..."``, ``"ollama:llama3.1"``: the provider's LangChain client
+  (``langchain-openai``, ``langchain-anthropic``, ``langchain-ollama``; the ``llm`` extra);
+- ``"http://host:port/v1@model"``: any OpenAI-compatible server through ``langchain-openai``;
+- a LangChain chat model object (tests use fake models).
+
+Keys come only from the environment (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
+``TIERCHEM_LLM_API_KEY`` for OpenAI-compatible URLs); they are never put in the
+state, the settings file, the log or the report. ``TIERCHEM_LLM`` names the model
+when ``--llm`` is not given.
+
+Each step asks for a pydantic model through ``.with_structured_output``; a reply
+that fails, or that validates to nothing usable (unknown observables, tiers
+above the cap), is retried, and then the built-in planner takes over for that
+step and the run goes on. The reasoning says which planner acted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .hypotheses import CATEGORIES
+from .observables import OBSERVABLES
+from .planner import BuiltinPlanner, parse_command
+from .state import Action, Hypothesis, InvestigationView, ObservableUse, PlanStep
+
+log = logging.getLogger(__name__)
+
+STEER_VERBS = {"add", "reject", "reopen", "pushback", "priority", "calc", "why", "stop", "help"}
+
+
+class ProposedHypothesis(BaseModel):
+    statement: str
+    category: str = Field(description=f"one of: {', '.join(CATEGORIES)}")
+    observables: list[str] = Field(default_factory=list, description="observable names from the catalogue")
+    direction: str = Field("differs", description="higher | lower | differs: how the target must differ")
+
+
+class HypothesisProposals(BaseModel):
+    reasoning: str
+    hypotheses: list[ProposedHypothesis] = Field(default_factory=list)
+
+
+SYSTEM = (
+    "You are the planner of tierchem, a computational-chemistry investigation of why a target molecule packs "
+    "differently from its analogs. You act only through typed actions on a task catalogue; you never run code. "
+    "Escalate tiers cheaply first (0 RDKit, 1 classical force field, 2 GFN2-xTB, 3 DFT, 4 correlated). "
+    "Observables and the tiers where each can be computed (adequate tiers marked *):\n"
+)
+
+
+def _catalogue() -> str:
+    lines = []
+    for o in OBSERVABLES.values():
+        tiers = ", ".join(f"{t}{'*' if u.adequate else ''}" for t, u in sorted(o.tiers.items()) if u.computable)
+        lines.append(f"- {o.name} [{o.unit}] tiers {tiers}: {o.description}")
+    return "\n".join(lines)
+
+
+def _summary(v: InvestigationView) -> str:
+    s = v.series
+    hyps = "\n".join(f"- {h.id} ({h.category}, {h.kind}, {h.status}): {h.statement} {h.reason[:200]}"
+                     for h in v.hypotheses)
+    ev = "\n".join(f"- {e.summary}" for e in v.evidence)
+    done = sorted({f"{r['observable']}@{r['tier']}" for r in v.results})
+    return (f"Question: {v.question}\nTarget: {s.target.name} ({s.target.smiles}); analogs: "
+            + ", ".join(f"{a.name} ({a.smiles})" for a in s.analogs)
+            + f"\nTier cap {v.budget.tier_cap}; budget left {v.budget.left_s:.0f} s.\nHypotheses:\n{hyps}\n"
+            f"Evidence:\n{ev or '(none yet)'}\nAlready computed: {', '.join(done) or 'nothing'}\n")
+
+
+class LLMPlanner:
+    """Plans with a chat model; falls back to the built-in planner step by step."""
+
+    def __init__(self, model, name: str = "llm", retries: int = 2):
+        self.model = model
+        self.name = name
+        self.retries = retries
+        self.fallback = BuiltinPlanner()
+        self.fallbacks = 0
+
+    def _ask(self, schema: type[BaseModel], prompt: str, validate) -> Any:
+        last = None
+        for attempt in range(1 + self.retries):
+            try:
+                reply = self.model.with_structured_output(schema).invoke(
+                    [("system", SYSTEM + _catalogue()), ("human", prompt)])
+                if isinstance(reply, dict):
+                    reply = schema.model_validate(reply)
+                if not isinstance(reply, schema):
+                    raise ValueError(f"expected {schema.__name__}, got {type(reply).__name__}")
+                return validate(reply)
+            except Exception as exc:  # malformed, invalid or failed: retry, then fall back
+                last = exc
+                log.warning("%s reply %d/%d unusable: %s", self.name, attempt + 1, 1 + self.retries,
+                            str(exc).splitlines()[0][:200])
+        self.fallbacks += 1
+        raise RuntimeError(f"no usable reply after {1 + self.retries} tries ({type(last).__name__})")
+
+    # ------------------------------------------------------------------ steps
+    def propose_hypotheses(self, v: InvestigationView) -> list[Hypothesis]:
+        prompt = (_summary(v) + "\nPropose up to three further hypotheses not already held, each with a "
+                  "category and the observables (catalogue names) that would test it.")
+
+        def validate(reply: HypothesisProposals) -> list[Hypothesis]:
+            out = []
+            for k, p in enumerate(reply.hypotheses, start=1):
+                obs = [o for o in p.observables if o in OBSERVABLES]
+                if p.category not in CATEGORIES:
+                    p.category = "other"
+                direction = p.direction if p.direction in ("higher", "lower", "differs") else "differs"
+                out.append(Hypothesis(id=f"L{k}", category=p.category, statement=p.statement, source="llm",
+                                      observables=[ObservableUse(observable=o, direction=direction) for o in obs],
+                                      reason="" if obs else "proposed without a computable observable; stays open"))
+            return out
+
+        try:
+            return self._ask(HypothesisProposals, prompt, validate)
+        except RuntimeError as exc:
+            log.warning("built-in planner takes over the hypothesis step: %s", exc)
+            return self.fallback.propose_hypotheses(v)
+
+    def plan(self, v: InvestigationView) -> PlanStep:
+        prompt = (_summary(v) + "\nChoose the next calculations (kind='compute' with observable and tier) for "
+                  "live hypotheses, or kind='conclude' if no calculation could change a verdict. Explain why.")
+        done = {(r["observable"], r["tier"]) for r in [*v.results, *v.pending]}
+
+        def validate(step: PlanStep) -> PlanStep:
+            good, dropped = [], []
+            for a in step.actions:
+                if a.kind == "conclude":
+                    good.append(a)
+                elif a.kind == "compute":
+                    obs = OBSERVABLES.get(a.observable or "")
+                    if obs is None or a.tier is None or not obs.use(a.tier).computable or a.tier > v.budget.tier_cap:
+                        dropped.append(f"{a.observable}@{a.tier}")
+                    elif (a.observable, a.tier) not in done:
+                        good.append(a)
+            if not good:
+                raise ValueError("no valid action" + (f" (dropped {', '.join(dropped)})" if dropped else ""))
+            note = f" (dropped invalid actions: {', '.join(dropped)})" if dropped else ""
+            return PlanStep(reasoning=f"[{self.name}] {step.reasoning}{note}", actions=good)
+
+        if v.stop or v.directives:
+            return self.fallback.plan(v)  # the scientist's stop and calc requests are honoured as they are
+        try:
+            return self._ask(PlanStep, prompt, validate)
+        except RuntimeError as exc:
+            step = self.fallback.plan(v)
+            return PlanStep(reasoning=f"[built-in planner, after the LLM failed: {exc}] {step.reasoning}",
+                            actions=step.actions)
+
+    def interpret(self, text: str, v: InvestigationView) -> PlanStep:
+        """Commands go to the built-in parser; free text is mapped to the same actions by the model."""
+        if text.strip().split()[:1] and text.strip().split()[0].lower() in STEER_VERBS:
+            return parse_command(text, v)
+        ids = [h.id for h in v.hypotheses]
+        prompt = (_summary(v) + f"\nThe scientist says: {text!r}\nMap this to actions (add_hypothesis with text "
+                  f"and category; reject/reopen/priority/explain with hypothesis_id from {ids}; compute with "
+                  "observable and tier; stop).")
+
+        def validate(step: PlanStep) -> PlanStep:
+            for a in step.actions:
+                if a.hypothesis_id is not None and a.hypothesis_id not in ids and a.kind != "add_hypothesis":
+                    raise ValueError(f"unknown hypothesis id {a.hypothesis_id!r}")
+                if a.kind == "compute" and (a.observable not in OBSERVABLES or a.tier is None):
+                    raise ValueError(f"unknown observable {a.observable!r}")
+            return PlanStep(reasoning=f"[{self.name}] {step.reasoning}", actions=step.actions)
+
+        try:
+            return self._ask(PlanStep, prompt, validate)
+        except RuntimeError as exc:
+            step = parse_command(text, v)
+            return PlanStep(reasoning=f"[built-in parser, after the LLM failed: {exc}] {step.reasoning}",
+                            actions=step.actions)
+
+
+def chat_model(spec: str):
+    """A LangChain chat model from a provider string; keys are read from the environment by the clients."""
+    if spec.startswith(("http://", "https://")):
+        from langchain_openai import ChatOpenAI
+
+        url, _, model = spec.partition("@")
+        key = os.environ.get("TIERCHEM_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or "not-needed"
+        return ChatOpenAI(base_url=url, model=model or "default", api_key=key, max_retries=0, timeout=60)
+    provider, _, model = spec.partition(":")
+    provider = provider.lower()
+    try:
+        if provider == "openai":
+            from langchain_openai import ChatOpenAI
+
+            return ChatOpenAI(model=model, max_retries=1, timeout=120)
+        if provider == "anthropic":
+            from langchain_anthropic import ChatAnthropic
+
+            return ChatAnthropic(model=model, max_retries=1, timeout=120)
+        if provider == "ollama":
+            from langchain_ollama import ChatOllama
+
+            return ChatOllama(model=model)
+    except ImportError as exc:
+        raise ImportError(f"the {provider} LLM client is not installed ({exc.name}); "
+                          "pip install 'tierchem[llm]'") from None
+    raise ValueError(f"unknown LLM {spec!r}; use openai:MODEL, anthropic:MODEL, ollama:MODEL or http(s)://HOST/v1@MODEL")
+
+
+def make_planner(llm=None):
+    """The built-in planner, or an LLM planner for a provider string / chat model (TIERCHEM_LLM as default)."""
+    if llm is None:
+        llm = os.environ.get("TIERCHEM_LLM") or None
+    if llm is None or llm == "built-in":
+        return BuiltinPlanner()
+    if isinstance(llm, str):
+        name = llm.split("@")[-1] if llm.startswith("http") else llm
+        return LLMPlanner(chat_model(llm), name=name)
+    return LLMPlanner(llm, name=type(llm).__name__)
+
+
+__all__ = ["LLMPlanner", "make_planner", "chat_model", "HypothesisProposals", "ProposedHypothesis"]

@@ -1,0 +1,235 @@
+"""The Python facade over an investigation's run directory.
+
+::
+
+    from tierchem.agent.session import Investigation
+
+    inv = Investigation.create("examples/dihalobenzenes", "Why does ... ?", "runs/demo")
+    inv.run()                 # to the end (batch); or run(until="steer") to pause for steering
+    inv.ask("why halogen_bond")
+    inv.ask("calc dipole 3")  # queued; honoured at the next steering point
+    inv.run()
+    print(inv.board())
+    inv.report()              # report.md, report.html, conclusion.json
+
+    inv = Investigation.open("runs/demo")   # after a crash, kill -9 or a closed notebook
+    inv.run()                               # continues; finished calculations come from the store
+
+The run directory holds ``checkpoints.sqlite`` (LangGraph's SQLite saver),
+``settings.json`` (no secrets: an LLM is named, its key stays in the environment),
+``inbox.jsonl`` (steering requests, durable before they are queued),
+``investigation.log``, ``report.md``, ``report.html`` and ``conclusion.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Literal
+
+from .state import Budget, InvestigationView, view
+
+log = logging.getLogger(__name__)
+
+THREAD = {"configurable": {"thread_id": "investigation"}}
+SETTINGS = "settings.json"
+
+
+class Investigation:
+    """One investigation, living in its run directory."""
+
+    def __init__(self, run_dir: Path, settings: dict, llm=None, executor=None, progress=None):
+        from ..tiers.executors import make_executor
+        from ..tiers.store import ResultStore
+        from .graph import RunContext, build_graph
+        from .llm import make_planner
+
+        self.run_dir = Path(run_dir)
+        self.settings = settings
+        self._log_handler = _attach_log(self.run_dir / "investigation.log")
+        self.store = ResultStore(settings.get("store_path"))
+        self.executor = make_executor(executor or settings.get("executor", "local"), self.store)
+        self.planner = make_planner(llm if llm is not None else settings.get("llm"))
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        self._conn = sqlite3.connect(self.run_dir / "checkpoints.sqlite", check_same_thread=False)
+        self.checkpointer = SqliteSaver(self._conn)
+        self.graph = build_graph(self.checkpointer)
+        self.context = RunContext(store=self.store, executor=self.executor, planner=self.planner,
+                                  run_dir=self.run_dir, background=settings.get("background", True),
+                                  background_tier=settings.get("background_tier", 3),
+                                  wait_background=settings.get("wait_background", True), progress=progress)
+
+    # ------------------------------------------------------------ create / open
+    @classmethod
+    def create(cls, series_path: str | Path, question: str, run_dir: str | Path, *, llm=None,
+               tier_cap: int = 3, cpu_budget_s: float = 1800.0, executor: str = "local",
+               store_path: str | Path | None = None, background: bool = True, wait_background: bool = True,
+               background_tier: int = 3, progress=None) -> "Investigation":
+        """A new investigation of ``series_path`` (CSV/SDF/folder) in ``run_dir`` (must be new or empty).
+
+        ``llm``: None/"built-in" for the built-in planner, a provider string ("openai:gpt-4o",
+        "anthropic:...", "ollama:...", "http://host:port/v1@model"), or a LangChain chat model.
+        """
+        from .series import read_series
+
+        run_dir = Path(run_dir)
+        if (run_dir / "checkpoints.sqlite").exists():
+            raise FileExistsError(f"{run_dir} already holds an investigation; open it with Investigation.open "
+                                  "(or `tierchem resume`), or choose a new --run-dir")
+        series = read_series(series_path)  # SeriesError with a clear message
+        run_dir.mkdir(parents=True, exist_ok=True)
+        settings = {"question": question, "series": str(series_path), "llm": llm if isinstance(llm, str) else None,
+                    "executor": executor, "store_path": str(store_path) if store_path else None,
+                    "background": background, "background_tier": background_tier,
+                    "wait_background": wait_background}
+        (run_dir / SETTINGS).write_text(json.dumps(settings, indent=2))
+        inv = cls(run_dir, settings, llm=llm, progress=progress)
+        inv._initial = {"question": question, "series": series.model_dump(mode="json"),
+                        "budget": Budget(cpu_s_limit=cpu_budget_s, tier_cap=tier_cap).model_dump(), "step": 0}
+        return inv
+
+    @classmethod
+    def open(cls, run_dir: str | Path, *, llm=None, executor: str | None = None, progress=None,
+             wait_background: bool | None = None) -> "Investigation":
+        run_dir = Path(run_dir)
+        path = run_dir / SETTINGS
+        if not path.exists():
+            raise FileNotFoundError(f"{run_dir}: not an investigation run directory (no {SETTINGS})")
+        settings = json.loads(path.read_text())
+        if wait_background is not None:
+            settings["wait_background"] = wait_background
+        return cls(run_dir, settings, llm=llm, executor=executor, progress=progress)
+
+    # ------------------------------------------------------------ running
+    def _snapshot(self):
+        return self.graph.get_state(THREAD)
+
+    @property
+    def started(self) -> bool:
+        return bool(self._snapshot().values)
+
+    def run(self, until: Literal["end", "steer"] = "end") -> InvestigationView:
+        """Run to the end, or to the next steering point (``until="steer"``)."""
+        snap = self._snapshot()
+        interrupt = ["steer"] if until == "steer" else None
+        if not snap.values:
+            payload = getattr(self, "_initial", None)
+            if payload is None:
+                raise RuntimeError(f"{self.run_dir}: no saved state to resume and no series to start from")
+        elif snap.next:
+            payload = None  # resume where it stopped (after a kill, or a steering pause)
+        else:
+            payload = {"step": view(snap.values).step, "stop": False}  # finished: re-enter for new requests
+        # Resuming from a pause before steer runs steer first, then stops before the next one.
+        self.graph.invoke(payload, THREAD, context=self.context, interrupt_before=interrupt)
+        return self.state
+
+    @property
+    def state(self) -> InvestigationView:
+        return view(self._snapshot().values)
+
+    @property
+    def next_steps(self) -> tuple[str, ...]:
+        return tuple(self._snapshot().next)
+
+    def ask(self, message: str, priority: int | None = None) -> str:
+        """Queue a steering request (durable at once). Read-only questions (why, help) are answered now too."""
+        from .graph import explain, write_inbox
+        from .planner import COMMANDS_HELP
+
+        text = message.strip()
+        verb = text.split()[0].lower() if text else ""
+        prio = priority if priority is not None else (0 if verb == "stop" else 5)
+        req = write_inbox(self.run_dir, text, prio)
+        log.info("request %s queued: %s", req.id, text)
+        if verb == "why" and len(text.split()) > 1:
+            v = self.state
+            h = v.hypothesis(text.split()[1])
+            return explain(h, v) if h else f"No hypothesis {text.split()[1]!r}."
+        if verb == "help":
+            return COMMANDS_HELP
+        return f"Queued as request {req.id} (priority {prio}); it is honoured at the next steering point."
+
+    def queue(self) -> list[dict]:
+        """Pending requests in the order they will be honoured (queued and not yet taken in)."""
+        from .graph import read_inbox
+
+        v = self.state
+        known = {r.id for r in v.requests}
+        pend = v.pending_requests() + [r for r in read_inbox(self.run_dir) if r.id not in known]
+        return [r.model_dump() for r in sorted(pend, key=lambda r: (r.priority, r.seq))]
+
+    # ------------------------------------------------------------ reading
+    def board(self) -> str:
+        v = self.state
+        rows = [f"{'id':40s} {'status':13s} {'conf':>5s} {'tier':>4s}  category"]
+        for h in sorted(v.hypotheses, key=lambda h: (h.priority, h.id)):
+            rows.append(f"{h.id:40s} {h.status:13s} {h.confidence:5.2f} {h.tier_reached:4d}  {h.category}")
+        return "\n".join(rows)
+
+    def conclusion(self) -> dict | None:
+        from .report import conclusion_json
+
+        v = self.state
+        return conclusion_json(v) if v.conclusion else None
+
+    def report(self, fmt: Literal["md", "html"] = "md") -> Path:
+        from .report import write_all
+
+        paths = write_all(self.state, self.run_dir, self.store)
+        return paths[fmt]
+
+    def close(self) -> None:
+        self.context.close()
+        try:
+            self.executor.close()
+        finally:
+            self._conn.close()
+            logging.getLogger("tierchem").removeHandler(self._log_handler)
+            self._log_handler.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _attach_log(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger("tierchem")
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return handler
+
+
+def investigate(series: str | Path, question: str, run_dir: str | Path, **kwargs) -> dict | None:
+    """Create and run an investigation to the end; returns conclusion.json's content."""
+    with Investigation.create(series, question, run_dir, **kwargs) as inv:
+        inv.run()
+        return inv.conclusion()
+
+
+def run_demo(run_dir: str | Path = "runs/demo", wait: bool = False, **kwargs) -> dict | None:
+    """The dihalobenzene example (``make demo``): built-in planner, offline, to a report.
+
+    With ``wait=False`` (the default, a few minutes on 2 cores) it ends with the conclusion
+    drawn so far: the counterpoise DFT contact energies that would confirm the mechanism are
+    left pending, to be finished by ``tierchem resume RUN_DIR`` (or ``wait=True``, ~10 more
+    minutes on 2 cores). Running it again on the same ``run_dir`` resumes.
+    """
+    root = Path(__file__).resolve().parent.parent
+    example = root / "examples" / "dihalobenzenes"
+    run_dir = Path(run_dir)
+    if (run_dir / "checkpoints.sqlite").exists():
+        with Investigation.open(run_dir, wait_background=wait) as inv:
+            inv.run()
+            return inv.conclusion()
+    question = (example / "question.txt").read_text().strip()
+    return investigate(example, question, run_dir, wait_background=wait, **kwargs)
