@@ -302,22 +302,25 @@ def cache_clear(cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_
 
 # --------------------------------------------------------------------- demo
 @app.command()
-def demo(run_dir: Path = typer.Option(Path("runs/demo"), help="Where the demo's run lives.")):
-    """The main job on the shipped example, offline, with the built-in planner."""
-    from ..chem import Molecule
-    from ..chem.dimers import type_ii_halogen_contact
-    from ..tiers import compute, make_spec
+def demo(run_dir: Path = typer.Option(Path("runs/demo"), help="Where the demo's run lives (reused: resumes)."),
+         wait: bool = typer.Option(False, "--wait/--no-wait", help="Also finish the slow DFT confirmations "
+                                   "(~10+ minutes more on 2 cores) instead of leaving them to `tierchem resume`.")):
+    """The main job: investigate the shipped dihalobenzene example, offline, with the built-in planner."""
+    import time
+
+    from .session import Investigation, example_path
 
     console = _console()
-    store = _store(None)
-    console.print("[bold]1,4-dihalobenzenes: type II X···X contact energies at the classical tier[/]")
-    for name, smi in [("1,4-dichlorobenzene", "Clc1ccc(Cl)cc1"), ("1,4-dibromobenzene", "Brc1ccc(Br)cc1"),
-                      ("1,4-diiodobenzene", "Ic1ccc(I)cc1")]:
-        mol = Molecule.from_smiles(smi, name=name)
-        a, b = type_ii_halogen_contact(mol, mol)
-        r = compute(make_spec("interaction_energy", [a, b], "classical"), store=store)
-        shown = f"{r.values['interaction_energy_kcal_mol']:.2f} kcal/mol" if r.success else f"failed: {r.error.message}"
-        console.print(f"  {name:22s} {shown}")
+    example = example_path("dihalobenzenes")
+    question = (example / "question.txt").read_text().strip()
+    console.print(f"[bold]Question:[/] {question}\n[dim]series: {example / 'series.csv'}; run: {run_dir}[/]")
+    t0 = time.perf_counter()
+    if (run_dir / "checkpoints.sqlite").exists():
+        inv = Investigation.open(run_dir, wait_background=wait)
+    else:
+        inv = Investigation.create(example, question, run_dir, wait_background=wait)
+    _drive(inv, interactive=False)
+    console.print(f"[dim]wall time {time.perf_counter() - t0:.0f} s[/]")
 
 
 def main() -> None:

@@ -216,6 +216,14 @@ def investigate(series: str | Path, question: str, run_dir: str | Path, **kwargs
         return inv.conclusion()
 
 
+def example_path(name: str) -> Path:
+    """A shipped example's folder (``examples/NAME`` in the source tree)."""
+    path = Path(__file__).resolve().parent.parent / "examples" / name
+    if not path.is_dir():
+        raise FileNotFoundError(f"example {name!r} not found at {path}")
+    return path
+
+
 def run_demo(run_dir: str | Path = "runs/demo", wait: bool = False, **kwargs) -> dict | None:
     """The dihalobenzene example (``make demo``): built-in planner, offline, to a report.
 
@@ -224,8 +232,7 @@ def run_demo(run_dir: str | Path = "runs/demo", wait: bool = False, **kwargs) ->
     left pending, to be finished by ``tierchem resume RUN_DIR`` (or ``wait=True``, ~10 more
     minutes on 2 cores). Running it again on the same ``run_dir`` resumes.
     """
-    root = Path(__file__).resolve().parent.parent
-    example = root / "examples" / "dihalobenzenes"
+    example = example_path("dihalobenzenes")
     run_dir = Path(run_dir)
     if (run_dir / "checkpoints.sqlite").exists():
         with Investigation.open(run_dir, wait_background=wait) as inv:
