@@ -228,7 +228,8 @@ def batch(
 # ---------------------------------------------------------------- benchmark
 @app.command()
 def benchmark(
-    dataset: str = typer.Argument(..., help="s22 (ships with ASE), x40, s66, xb18 (need --data)."),
+    dataset: str = typer.Argument(..., help="s22 (ships with ASE); x40, s66, xb18 dimers and x23 crystals "
+                                            "(need --data)."),
     level: str = typer.Option("mmff", "--tier", "-t", help=LEVEL_HELP),
     method: Optional[str] = typer.Option(None),
     basis: Optional[str] = typer.Option(None),
@@ -239,7 +240,8 @@ def benchmark(
     no_cache: bool = typer.Option(False, help="Use a throw-away store, so every calculation really runs."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
-    """Interaction energies of a reference set against CCSD(T)/CBS: per-system errors, MAE, MSE, max."""
+    """Errors against a reference set: dimer interaction energies vs CCSD(T)/CBS, or X23 lattice
+    energies per molecule; per-system errors, MAE, MSE, max."""
     import tempfile
 
     from rich.table import Table
@@ -260,7 +262,8 @@ def benchmark(
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
-    table = Table(title=f"{dataset.upper()} interaction energies at {report.level} (kcal/mol)")
+    quantity = "lattice energies per molecule" if dataset.lower() == "x23" else "interaction energies"
+    table = Table(title=f"{dataset.upper()} {quantity} at {report.level} (kcal/mol)")
     for col in ("system", "reference", "computed", "error", "time (s)"):
         table.add_column(col, justify="left" if col == "system" else "right")
     for r in report.rows:

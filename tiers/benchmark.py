@@ -1,8 +1,10 @@
-"""Accuracy benchmarks: interaction energies of reference dimer sets against CCSD(T)/CBS.
+"""Accuracy benchmarks against reference data.
 
-Datasets come from :mod:`tierchem.tiers.refdata` (S22 ships with ASE; X40, S66,
-XB18 from a ``--data`` folder). Every calculation goes through the normal
-executor and store, so a repeated benchmark is served from the cache.
+Dimer sets (interaction energies against CCSD(T)/CBS): S22 ships with ASE; X40,
+S66 and XB18 come from a ``--data`` folder. Crystals: X23 lattice energies
+(X23b references) from the same folder. Datasets are read by
+:mod:`tierchem.tiers.refdata`. Every calculation goes through the normal executor
+and store, so a repeated benchmark is served from the cache.
 """
 
 from __future__ import annotations
@@ -79,27 +81,44 @@ def load_dataset(name: str, data_dir: str | None = None, subset: str | None = No
         raise ValueError(f"the {name} dataset needs --data DIR (e.g. ../shared/data/refdata)")
     from . import refdata
 
-    entries = refdata.load_s22() if name == "s22" else refdata.load_din_dataset(name, data_dir)
+    if name == "s22":
+        entries = refdata.load_s22()
+    elif name == "x23":
+        entries = refdata.load_x23(data_dir)
+    else:
+        entries = refdata.load_din_dataset(name, data_dir)
     if subset == "small":
         # The smallest third by atom count: what the costly tiers can afford.
-        entries = sorted(entries, key=lambda e: sum(m.n_atoms for m in e.fragments))
+        entries = sorted(entries, key=lambda e: sum(m.n_atoms for m in _molecules(e)))
         entries = entries[: max(1, len(entries) // 3)]
     return entries
+
+
+def _molecules(entry):
+    return entry.molecules if hasattr(entry, "cell_angstrom") else entry.fragments
+
+
+def _spec(entry, level, method, basis, keywords):
+    """A lattice-energy spec for a crystal entry, an interaction-energy spec for a dimer."""
+    if hasattr(entry, "cell_angstrom"):
+        return make_spec("lattice_energy", list(entry.molecules), level, method=method, basis=basis,
+                         cell_angstrom=[list(r) for r in entry.cell_angstrom], **keywords)
+    return make_spec("interaction_energy", list(entry.fragments), level, method=method, basis=basis, **keywords)
 
 
 def run_benchmark(dataset: str, entries, executor: Executor, level: int | str, method: str | None = None,
                   basis: str | None = None, progress: Callable[[CalcResult], None] | None = None,
                   **keywords) -> BenchmarkReport:
-    """Interaction energies of ``entries`` at ``level``, compared with their references."""
-    specs = [make_spec("interaction_energy", list(e.fragments), level, method=method, basis=basis, **keywords)
-             for e in entries]
+    """Interaction energies (dimers) or lattice energies (crystals) of ``entries`` at ``level``,
+    compared with their references."""
+    specs = [_spec(e, level, method, basis, keywords) for e in entries]
     label = specs[0].method + (f"/{specs[0].basis}" if specs[0].basis else "") if specs else str(level)
     t0 = time.perf_counter()
     results = executor.map(specs, progress=progress)
     report = BenchmarkReport(dataset=dataset, level=label, wall_time_s=time.perf_counter() - t0)
     for entry, res in zip(entries, results):
         if res.success:
-            value = res.values["interaction_energy_kcal_mol"]
+            value = res.values[f"{res.spec.task}_kcal_mol"]
             report.rows.append(BenchmarkRow(entry.name, entry.reference_kcal_mol, value, res.wall_time_s))
         else:
             report.rows.append(BenchmarkRow(entry.name, entry.reference_kcal_mol, None, res.wall_time_s,

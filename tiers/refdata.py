@@ -241,3 +241,58 @@ def _din_entry(block: DinBlock, geom: Path, dataset: str, source: str) -> DimerE
     if d_charge is not None and d_charge != sum(f.charge for f in frags):
         raise ValueError(f"dimer charge {d_charge} differs from the monomers' {[f.charge for f in frags]}")
     return DimerEntry(dimer, (frags[0], frags[1]), reference, dataset, source)
+
+
+# ------------------------------------------------------------------ X23 crystals
+@dataclass(frozen=True)
+class CrystalEntry:
+    """One X23 crystal: the Z molecules of its cell, the cell (Å), and the reference
+    lattice energy per molecule (kcal/mol, negative = bound)."""
+
+    name: str
+    molecules: tuple[Molecule, ...]
+    cell_angstrom: tuple[tuple[float, float, float], ...]
+    reference_kcal_mol: float
+    dataset: str = "x23"
+    source: str = ""
+
+
+def load_x23(data_dir: str | Path) -> list[CrystalEntry]:
+    """X23 from ``data_dir`` (refdata root): experimental CIFs (25_x23/expt) and the X23b
+    lattice energies of 10_din/x23.din (Dolgonos et al. 2019; din value = E_mol - E_cell/Z).
+
+    Crystals whose CIF lacks hydrogens (hexamine) are skipped and listed in
+    ``load_x23.last_skipped``: repairing them would invent hydrogen positions.
+    """
+    from ..chem.crystal import read_cif
+
+    data_dir = Path(data_dir)
+    din = data_dir / "10_din" / "x23.din"
+    if not din.exists():
+        raise FileNotFoundError(f"{din}: not found (is {data_dir} the refdata folder?)")
+    entries, skipped = [], []
+    for block in parse_din(din):
+        (coef_cell, cell_name), = [t for t in block.terms if not t[1].startswith("mol_")]
+        cif = data_dir / "25_x23" / "expt" / f"{cell_name}.cif"
+        try:
+            crystal = read_cif(cif, name=cell_name)
+        except (ValueError, FileNotFoundError) as exc:
+            skipped.append((cell_name, str(exc)))
+            continue
+        if "missing_hydrogens" in crystal.flags:
+            skipped.append((cell_name, "the CIF lacks hydrogen atoms"))
+            continue
+        z = round(-1.0 / coef_cell)
+        if z != crystal.z:
+            skipped.append((cell_name, f"din file says Z={z}, the CIF gives Z={crystal.z}"))
+            continue
+        entries.append(CrystalEntry(cell_name, tuple(crystal.molecules),
+                                    tuple(tuple(row) for row in crystal.cell_matrix.tolist()),
+                                    -block.value, source=str(cif)))
+    for name, why in skipped:
+        log.warning("x23: skipped %s: %s", name, why)
+    load_x23.last_skipped = skipped
+    return entries
+
+
+load_x23.last_skipped = []
