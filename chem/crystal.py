@@ -701,3 +701,58 @@ def __getattr__(name):
 
 
 __all__ = ["Crystal", "read_cif", "crystal_from_molecules", *_CONTACT_API]
+
+
+# ====================================================================== swap experiment
+def swap_into_packing(crystal: Crystal, molecule: Molecule, scale_cell: bool = True) -> tuple[list[Molecule], np.ndarray]:
+    """Put ``molecule`` at every molecular site of ``crystal`` (the "swap" experiment).
+
+    Each site's molecule and ``molecule`` are matched on their maximum common heavy-atom
+    skeleton (any element: a C-I maps onto a C-Cl), and ``molecule`` is superposed on
+    the site by those atoms (Kabsch). With ``scale_cell`` the cell is scaled isotropically
+    by the ratio of the molecules' van der Waals volumes, keeping the packing coefficient,
+    so a bigger molecule is not forced into a too-small cell before relaxation.
+
+    Returns the placed molecules and the (scaled) cell matrix; relax them before comparing
+    lattice energies.
+    """
+    from rdkit import Chem
+    from rdkit.Chem import rdFMCS
+
+    if crystal.cell_matrix is None:
+        raise MoleculeError(f"{crystal.name}: no cell, so no packing to swap into")
+    new_heavy = Chem.RemoveHs(molecule.to_rdkit())
+    factor = (_vdw_volume(molecule) / _vdw_volume(crystal.molecules[0])) ** (1 / 3) if scale_cell else 1.0
+    cell = crystal.cell_matrix * factor
+    placed = []
+    for k, site in enumerate(crystal.molecules):
+        site_heavy = Chem.RemoveHs(site.to_rdkit())
+        mcs = rdFMCS.FindMCS([site_heavy, new_heavy], atomCompare=rdFMCS.AtomCompare.CompareAny,
+                             bondCompare=rdFMCS.BondCompare.CompareAny, ringMatchesRingOnly=True, timeout=10)
+        if mcs.numAtoms < 3:
+            raise MoleculeError(f"{molecule.label} and {site.label} share fewer than 3 skeleton atoms: "
+                                "no sensible superposition")
+        pattern = Chem.MolFromSmarts(mcs.smartsString)
+        site_idx = _heavy_to_full(site, site_heavy.GetSubstructMatch(pattern))
+        new_idx = _heavy_to_full(molecule, new_heavy.GetSubstructMatch(pattern))
+        # The site's centroid moves with the scaled cell (same fractional position).
+        target = site.coords[site_idx] - site.coords.mean(0) + site.coords.mean(0) @ np.linalg.inv(crystal.cell_matrix) @ cell
+        rotation, shift = _kabsch(molecule.coords[new_idx], target)
+        placed.append(molecule.with_coords(molecule.coords @ rotation.T + shift).model_copy(
+            update={"name": f"{molecule.label}@{crystal.name}#{k}"}))
+    return placed, cell
+
+
+def _heavy_to_full(mol: Molecule, heavy_match) -> list[int]:
+    """Indices in the full molecule (with H) of atoms matched in its heavy-atom graph."""
+    heavy = [i for i, s in enumerate(mol.symbols) if s != "H"]
+    return [heavy[i] for i in heavy_match]
+
+
+def _kabsch(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation R and shift t minimising |R source + t - target| (least squares)."""
+    cs, ct = source.mean(0), target.mean(0)
+    u, _, vt = np.linalg.svd((source - cs).T @ (target - ct))
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return rotation, ct - rotation @ cs

@@ -70,3 +70,24 @@ def test_standard_orientation_keeps_fractional_coordinates():
     assert np.isclose(abs(np.linalg.det(std)), abs(np.linalg.det(cell)))
     assert supercell_repeats(std, 20.1) == tuple(int(np.ceil(20.1 / w)) for w in
                                                   [abs(np.linalg.det(std)) / np.linalg.norm(np.cross(std[(i + 1) % 3], std[(i + 2) % 3])) for i in range(3)])
+
+
+def test_swap_experiment_benzene_prefers_its_own_packing(refdata):
+    from tierchem.chem.crystal import read_cif, swap_into_packing
+
+    expt = refdata / "25_x23" / "expt"
+    benzene, pyrazine = read_cif(expt / "benzene.cif"), read_cif(expt / "pyrazine.cif")
+    placed, cell = swap_into_packing(pyrazine, benzene.molecules[0])
+    assert len(placed) == pyrazine.z and all(m.formula == "C6H6" for m in placed)
+    # Each benzene sits where a pyrazine sat: same fractional centroid in the scaled cell.
+    for site, new in zip(pyrazine.molecules, placed):
+        assert np.allclose(site.coords.mean(0) @ np.linalg.inv(pyrazine.cell_matrix),
+                           new.coords.mean(0) @ np.linalg.inv(cell), atol=0.05)
+
+    def lattice(mols, c):
+        return compute(make_spec("lattice_energy", mols, "classical",
+                                 cell_angstrom=np.asarray(c).tolist())).values["lattice_energy_kcal_mol"]
+
+    own, foreign = lattice(benzene.molecules, benzene.cell_matrix), lattice(placed, cell)
+    # GAFF2/AM1-BCC: -12.4 in its own packing vs -10.0 in pyrazine's (relaxed atoms, fixed cells).
+    assert own < foreign - 1.0
