@@ -92,7 +92,8 @@ def calc(
     task: str = typer.Argument(..., help="energy, optimize, conformers, descriptors, interaction_energy, md, "
                                           "torsion_scan, properties, esp"),
     smiles: list[str] = typer.Option([], "--smiles", "-s", help="A molecule as SMILES; repeat for a dimer."),
-    file: Optional[Path] = typer.Option(None, "--file", "-f", help="XYZ (a dimer is split into monomers), SDF, MOL2."),
+    file: Optional[Path] = typer.Option(None, "--file", "-f", help="XYZ (a dimer is split into monomers), SDF, "
+                                        "MOL2, or a CIF (a crystal cell, for lattice_energy)."),
     level: str = typer.Option("mmff", "--tier", "-t", help=LEVEL_HELP),
     method: Optional[str] = typer.Option(None, help="Method, e.g. B3LYP-D3BJ (default: the tier's)."),
     basis: Optional[str] = typer.Option(None, help="Basis set for tiers 3-4."),
@@ -108,8 +109,19 @@ def calc(
     from ..tiers import compute, make_spec
 
     try:
-        mols = _read_molecules(smiles, file, charge, multiplicity, split=task == "interaction_energy")
         keywords = {}
+        if file is not None and file.suffix.lower() == ".cif":  # a crystal: its cell's molecules and cell
+            from ..chem.crystal import read_cif
+
+            crystal = read_cif(file)
+            warnings = list(crystal.warnings)
+            if "missing_hydrogens" in crystal.flags:
+                warnings.append("the missing hydrogens were placed by RDKit from the heavy-atom geometry")
+            for warning in warnings:
+                _console(stderr=True).print(f"[yellow]warning:[/] {warning}", highlight=False)
+            mols, keywords["cell_angstrom"] = crystal.molecules, crystal.cell_matrix.tolist()
+        else:
+            mols = _read_molecules(smiles, file, charge, multiplicity, split=task == "interaction_energy")
         for kv in keyword:
             key, sep, value = kv.partition("=")
             if not sep:

@@ -99,3 +99,18 @@ def test_cache_info_and_clear(tmp_path):
     run("calc", "energy", "-s", "CC", "--cache-dir", str(tmp_path))
     assert "1 results" in run("cache", "info", "--cache-dir", str(tmp_path)).stdout
     assert "deleted 1 results" in run("cache", "clear", "--yes", "--cache-dir", str(tmp_path)).stdout
+
+
+def test_calc_lattice_energy_from_a_cif(refdata, tmp_path):
+    r = run("calc", "lattice_energy", "-f", str(refdata / "25_x23" / "expt" / "co2.cif"), "--tier", "classical",
+            "--json", "--cache-dir", str(tmp_path))
+    values = json.loads(r.stdout)["values"]
+    # X23b: CO2 lattice energy 7.03 kcal/mol (Dolgonos et al. 2019); GAFF2/AM1-BCC within 2.
+    assert values["z"] == 4 and abs(values["lattice_energy_kcal_mol"] + 7.03) < 2.0
+
+
+def test_corrupt_cif_is_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.cif"
+    bad.write_text("data_x\n_cell_length_a 5.0\nloop_\n_atom_site_label\n")
+    r = run("calc", "lattice_energy", "-f", str(bad), "--tier", "classical")
+    assert r.returncode != 0 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
