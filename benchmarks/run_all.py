@@ -20,7 +20,11 @@ COMMANDS = [
     CLI + ["benchmark", "s22", "--tier", "xtb", "--no-cache"],
 ]
 if REFDATA.is_dir():
-    COMMANDS.append(CLI + ["benchmark", "x40", "--tier", "xtb", "--data", str(REFDATA), "--no-cache"])
+    COMMANDS += [
+        CLI + ["benchmark", "x40", "--tier", "xtb", "--data", str(REFDATA), "--no-cache"],
+        CLI + ["benchmark", "x23", "--tier", "classical", "--data", str(REFDATA), "--no-cache"],
+        CLI + ["benchmark", "x23", "--tier", "xtb", "--data", str(REFDATA), "--no-cache"],
+    ]
 
 
 def main() -> int:
