@@ -38,14 +38,7 @@ class RDKitHarness(Harness):
     methods = ("MMFF94",)
     tasks = frozenset({"energy", "optimize", "conformers", "descriptors", "interaction_energy", "torsion_scan"})
     supports_open_shell = False
-
-    @classmethod
-    def found(cls) -> bool:
-        try:
-            import rdkit  # noqa: F401
-        except ImportError:
-            return False
-        return True
+    engine_modules = ("rdkit",)
 
     @classmethod
     def versions(cls) -> dict[str, str]:

@@ -366,6 +366,7 @@ class OpenMMHarness(Harness):
     methods = ("GAFF2/AM1-BCC",)
     tasks = frozenset({"energy", "interaction_energy", "optimize", "md", "torsion_scan", "lattice_energy"})
     supports_open_shell = False
+    engine_modules = ("openmm", "parmed")
 
     def __init__(self, progress: Callable[[int, int, float], None] | None = None):
         # progress(step, total_steps, potential_energy_kcal_mol) during MD; not part of any spec.
@@ -373,12 +374,12 @@ class OpenMMHarness(Harness):
 
     @classmethod
     def found(cls) -> bool:
+        if not super().found():
+            return False
         try:
-            import openmm  # noqa: F401
-            import parmed  # noqa: F401
-            for tool in TOOLS:
+            for tool in TOOLS:  # the AmberTools programs, besides the Python modules
                 tool_path(tool)
-        except (ImportError, EngineMissingError):
+        except EngineMissingError:
             return False
         return True
 

@@ -126,14 +126,7 @@ class PySCFCorrelatedHarness(Harness):
     methods = ("DF-MP2", "SCS-MP2", "MP2", "CCSD", "CCSD(T)")
     tasks = frozenset({"energy", "interaction_energy"})
     supports_open_shell = False
-
-    @classmethod
-    def found(cls) -> bool:
-        try:
-            import pyscf  # noqa: F401
-        except ImportError:
-            return False
-        return True
+    engine_modules = ("pyscf",)
 
     @classmethod
     def versions(cls) -> dict[str, str]:

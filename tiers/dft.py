@@ -177,15 +177,7 @@ class PySCFDFTHarness(Harness):
     tasks = frozenset({"energy", "interaction_energy", "optimize", "properties", "esp"})
     max_atoms = 60  # ~min per SCF at def2-SVP on 2 cores; beyond that use xTB or a model system
     supports_open_shell = True
-
-    @classmethod
-    def found(cls) -> bool:
-        try:
-            import dftd3.interface  # noqa: F401
-            import pyscf  # noqa: F401
-        except ImportError:
-            return False
-        return True
+    engine_modules = ("pyscf", "dftd3.interface")
 
     @classmethod
     def versions(cls) -> dict[str, str]:

@@ -47,10 +47,17 @@ class Harness:
     supports_open_shell: ClassVar[bool] = False
     supports_charged: ClassVar[bool] = True
 
+    engine_modules: ClassVar[tuple[str, ...]] = ()  # what must import for found() to be true
+
     @classmethod
     def found(cls) -> bool:
-        """Whether the engine is installed and usable here."""
-        raise NotImplementedError
+        """Whether the engine is installed and usable here (its ``engine_modules`` import)."""
+        for module in cls.engine_modules:
+            try:
+                importlib.import_module(module)
+            except (ImportError, OSError):
+                return False
+        return True
 
     @classmethod
     def versions(cls) -> dict[str, str]:

@@ -215,14 +215,7 @@ class XTBHarness(Harness):
     max_atoms = 3000  # dense diagonalisation: minutes per SCC beyond this on a few cores
     supports_open_shell = True
     supports_charged = True
-
-    @classmethod
-    def found(cls) -> bool:
-        try:
-            import tblite.interface  # noqa: F401
-        except (ImportError, OSError):
-            return False
-        return True
+    engine_modules = ("tblite.interface",)
 
     @classmethod
     def versions(cls) -> dict[str, str]:
