@@ -127,8 +127,9 @@ def _confidence(evs: list[Evidence]) -> float:
     return min(0.95, 0.4 + 0.08 * min(z, 5.0) + 0.05 * top)
 
 
-def judge(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> list[Hypothesis]:
-    """New statuses for all hypotheses from the evidence (pinned ones are left alone)."""
+def judge(hypotheses: list[Hypothesis], evidence: list[Evidence], crystal: dict | None = None) -> list[Hypothesis]:
+    """New statuses for all hypotheses from the evidence (pinned ones are left alone); with observed
+    ``crystal`` facts (agent.crystal_facts), hypotheses inconsistent with them lose confidence."""
     out = [h.model_copy(deep=True) for h in hypotheses]
     by_id = {h.id: h for h in out}
     for h in out:
@@ -137,6 +138,10 @@ def judge(hypotheses: list[Hypothesis], evidence: list[Evidence]) -> list[Hypoth
     for cause in [h for h in out if h.kind == "cause"]:
         mechs = [m for m in out if m.kind == "mechanism" and m.mechanism_of == cause.id and not m.pinned]
         _judge_mechanisms(cause, mechs, evidence)
+    if crystal:
+        from .crystal_facts import apply_checks
+
+        apply_checks(out, crystal)
     # the root cause: the best-supported cause (highest confidence, then higher tier)
     supported = [h for h in out if h.kind == "cause" and h.status in ("supported", "root-cause")]
     for h in supported:

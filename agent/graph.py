@@ -1,12 +1,15 @@
 """The investigation graph (LangGraph).
 
     intake -> hypothesise -> steer -> plan -> compute -> analyse -> steer -> plan ...
-                                        \\-> conclude -> report -> (await_background -> analyse ...) | END
+                                        \\-> conclude -> design -> report -> (await_background -> analyse ...) | END
 
 - ``steer`` honours the scientist's queued requests before every planning step
   (interactive runs pause just before it).
 - ``plan`` asks the planner (built-in or LLM) for typed actions and turns compute
   actions into specs through the task catalogue, with cost estimates and the budget.
+- ``design`` proposes confirmatory molecules after the verdicts (:mod:`.design`), within
+  the budget's ``design_s_limit``; observed crystal facts (a ``cif`` column in the series)
+  are read at intake (:mod:`.crystal_facts`) and checked against every hypothesis.
 - ``compute`` runs them through the executor and the result store; expensive
   tier-3+ dimer calculations may go to the background, and the conclusion is then
   provisional until ``await_background`` picks them up (in this process, or from
@@ -116,7 +119,20 @@ def intake(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     if s.skipped:
         lines.append("Skipped while reading the series: " + "; ".join(s.skipped) + ".")
     lines.append(f"Budget: {v.budget.cpu_s_limit:.0f} s of calculation, tiers up to {v.budget.tier_cap}.")
-    return {"transcript": [say("agent", t) for t in lines], "step": 1, "tier": -1}
+    update = {"step": 1, "tier": -1}
+    try:
+        from .crystal_facts import read_crystals
+
+        crystal = read_crystals(s)
+    except Exception as exc:  # the crystal facts are extra: never a dead run
+        log.warning("crystal facts failed: %s", exc)
+        crystal = {"warnings": [f"crystal analysis failed: {exc}"], "facts": [], "target_read": False}
+    if crystal:
+        update["crystal"] = crystal
+        lines += [f"Crystal fact to explain: {f}" for f in crystal.get("facts", [])]
+        lines += [f"Crystal warning: {w}" for w in crystal.get("warnings", [])]
+    update["transcript"] = [say("agent", t) for t in lines]
+    return update
 
 
 def hypothesise(state: GraphState, runtime: Runtime[RunContext]) -> dict:
@@ -154,6 +170,8 @@ def steer(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     directives = list(v.directives)
     transcript, stop = [], v.stop
     changed = set()
+    design = dict(v.design)
+    budget_update: dict = {}
     for req in v.pending_requests():
         try:
             step = ctx.planner.interpret(req.text, v)
@@ -163,12 +181,25 @@ def steer(state: GraphState, runtime: Runtime[RunContext]) -> dict:
             continue
         responses = [step.reasoning]
         for a in step.actions:
+            if a.kind == "design_budget" and a.count is not None:
+                budget_update = {"design_s_limit": float(a.count)}
+                responses.append(f"Design budget: {a.count} s (estimated) per pass.")
+                continue
+            if a.kind in ("exclude", "allow", "candidates"):
+                design = apply_design_action(a, design)
+                responses.append(f"Design settings: exclude {', '.join(design.get('exclude', [])) or 'nothing'}, "
+                                 f"{design.get('n_candidates', 'default number of')} candidates.")
+                continue
             responses.append(apply_action(a, hyps, directives, v, changed))
             if a.kind == "stop":
                 stop = True
         req.status, req.response = "done", " ".join(r for r in responses if r)
         transcript += [say("scientist", req.text), say("agent", req.response)]
     update: dict = {"requests": dump(v.requests), "directives": dump(directives), "stop": stop}
+    if design != v.design:
+        update["design"] = design
+    if budget_update:
+        update["budget"] = v.budget.model_copy(update=budget_update).model_dump()
     if changed:
         update["hypotheses"] = dump(hyps[h] for h in changed)
     picked, still = pickup_finished(v.pending, ctx)
@@ -206,6 +237,20 @@ def pickup_finished(pending: list[dict], ctx: RunContext) -> tuple[list[dict], l
         p = PlannedCalc.model_validate({k: entry[k] for k in PlannedCalc.model_fields if k in entry})
         picked.append(result_ref(p, result))
     return picked, still
+
+
+def apply_design_action(a: Action, design: dict) -> dict:
+    """The design settings after an exclude / allow / candidates action."""
+    design = dict(design)
+    excl = set(design.get("exclude", []))
+    if a.kind == "exclude":
+        excl |= set(a.elements)
+    elif a.kind == "allow":
+        excl -= set(a.elements)
+    elif a.kind == "candidates" and a.count:
+        design["n_candidates"] = int(a.count)
+    design["exclude"] = sorted(excl)
+    return design
 
 
 def apply_action(a: Action, hyps: dict[str, Hypothesis], directives: list[Action], v, changed: set) -> str:
@@ -426,7 +471,7 @@ def analyse(state: GraphState, runtime: Runtime[RunContext]) -> dict:
         evidence.append(make_evidence(name, tier, obs.unit, directions.get(name, "differs"), tref, arefs,
                                       use.sigma, use.adequate, use.note))
     before = {h.id: h.status for h in v.hypotheses}
-    hyps = judge(v.hypotheses, evidence)
+    hyps = judge(v.hypotheses, evidence, v.crystal)
     changes = [f"{h.id}: {before.get(h.id, 'new')} -> {h.status}" for h in hyps if before.get(h.id) != h.status]
     text = "Evidence: " + (" ".join(e.summary for e in evidence if e.id not in {x.id for x in v.evidence}) or
                            "nothing new.")
@@ -460,6 +505,24 @@ def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     return {"conclusion": c.model_dump(mode="json"),
             "transcript": [say("agent", ("Provisional conclusion: " if c.provisional else "Conclusion: ") + c.summary
                                + (" " + " ".join(c.changes) if c.changes else ""))]}
+
+
+def design(state: GraphState, runtime: Runtime[RunContext]) -> dict:
+    """Confirmatory molecules (agent.design): ranked by how sharply they separate the hypotheses."""
+    from . import design as dsn
+
+    ctx = _ctx(runtime)
+    v = view(state)
+    try:
+        out = dsn.run(v, lambda specs: run_specs(ctx, specs), ctx.store)
+    except Exception as exc:  # design is the last step: report what failed, keep the conclusion
+        log.exception("design failed")
+        return {"transcript": [say("agent", f"Design of confirmatory molecules failed: {exc}")],
+                "proposals": [], "design": {**v.design, "notes": [f"failed: {exc}"]}}
+    used = out.pop("_used", 0.0)
+    text = out.pop("_text", [])
+    budget = v.budget.model_copy(update={"cpu_s_used": v.budget.cpu_s_used + used})
+    return {**out, "budget": budget.model_dump(), "transcript": [say("agent", t) for t in text]}
 
 
 def report(state: GraphState, runtime: Runtime[RunContext]) -> dict:
@@ -525,6 +588,7 @@ def build_graph(checkpointer=None):
     g.add_node("compute", compute)
     g.add_node("analyse", analyse)
     g.add_node("conclude", conclude)
+    g.add_node("design", design)
     g.add_node("report", report)
     g.add_node("await_background", await_background)
     g.add_edge(START, "intake")
@@ -534,7 +598,8 @@ def build_graph(checkpointer=None):
     g.add_conditional_edges("plan", after_plan)
     g.add_edge("compute", "analyse")
     g.add_edge("analyse", "steer")
-    g.add_edge("conclude", "report")
+    g.add_edge("conclude", "design")
+    g.add_edge("design", "report")
     g.add_conditional_edges("report", after_report)
     g.add_edge("await_background", "analyse")
     return g.compile(checkpointer=checkpointer)

@@ -29,12 +29,13 @@ from pydantic import BaseModel, Field
 
 from .hypotheses import CATEGORIES
 from .observables import OBSERVABLES
-from .planner import BuiltinPlanner, parse_command
+from .planner import BuiltinPlanner, parse_command, parse_design_command
 from .state import Action, Hypothesis, InvestigationView, ObservableUse, PlanStep
 
 log = logging.getLogger(__name__)
 
-STEER_VERBS = {"add", "reject", "reopen", "pushback", "priority", "calc", "why", "stop", "help"}
+STEER_VERBS = {"add", "reject", "reopen", "pushback", "priority", "calc", "why", "stop", "help",
+               "exclude", "allow", "more", "candidates", "design"}
 
 
 class ProposedHypothesis(BaseModel):
@@ -162,6 +163,11 @@ class LLMPlanner:
         """Commands go to the built-in parser; free text is mapped to the same actions by the model."""
         if text.strip().split()[:1] and text.strip().split()[0].lower() in STEER_VERBS:
             return parse_command(text, v)
+        try:  # 'no iodine' is a design command; 'no, ...' is free text for the model
+            if parse_design_command(text.split()) is not None:
+                return parse_command(text, v)
+        except ValueError:
+            pass
         ids = [h.id for h in v.hypotheses]
         prompt = (_summary(v) + f"\nThe scientist says: {text!r}\nMap this to actions (add_hypothesis with text "
                   f"and category; reject/reopen/priority/explain with hypothesis_id from {ids}; compute with "

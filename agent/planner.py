@@ -19,6 +19,11 @@ text onto the same actions)::
     priority <id> <n>                  set a hypothesis's priority (1 = first)
     calc <observable> <tier>           compute an observable at a tier for the whole series
     why <id>                           explain a hypothesis's status and evidence
+    exclude <element> [...]            no confirmatory candidate may contain these elements
+                                       (symbols or names: 'exclude I', 'no iodine')
+    allow <element> [...]              lift an exclusion
+    more candidates <n>                propose n confirmatory molecules (also 'candidates <n>')
+    design budget <seconds>            estimated seconds one design pass may spend (default 90)
     stop                               conclude with what is known
     help                               list these commands
 """
@@ -150,6 +155,56 @@ class BuiltinPlanner:
         return parse_command(text, view)
 
 
+ELEMENT_NAMES = {"iodine": "I", "bromine": "Br", "chlorine": "Cl", "fluorine": "F", "nitrogen": "N",
+                 "oxygen": "O", "sulfur": "S", "sulphur": "S", "phosphorus": "P", "selenium": "Se",
+                 "boron": "B", "silicon": "Si"}
+
+
+def _element(word: str) -> str | None:
+    from ..chem.molecule import ATOMIC_NUMBER
+
+    w = word.strip(",;.").lower()
+    if w in ELEMENT_NAMES:
+        return ELEMENT_NAMES[w]
+    sym = w[:1].upper() + w[1:]
+    return sym if sym in ATOMIC_NUMBER else None
+
+
+def parse_design_command(words: list[str]) -> PlanStep | None:
+    """'exclude I Br' / 'no iodine' / 'allow I' / 'more candidates 8' / 'candidates 8'; None if not one.
+    Raises ValueError for a design command with a bad argument."""
+    if not words:
+        return None
+    verb, rest = words[0].lower(), [w for w in words[1:] if w.lower() not in ("and", "or")]
+    if verb in ("exclude", "no", "allow") and rest:
+        elements = [_element(w) for w in rest]
+        if None in elements:
+            if verb == "no":
+                return None  # "no, ..." is not a design command
+            bad = [w for w, e in zip(rest, elements) if e is None]
+            raise ValueError(f"not an element: {', '.join(bad)} (use symbols or names, e.g. 'exclude I', "
+                             "'no iodine')")
+        kind = "allow" if verb == "allow" else "exclude"
+        what = ", ".join(dict.fromkeys(elements))
+        return PlanStep(reasoning=(f"Confirmatory molecules may contain {what} again." if kind == "allow" else
+                                   f"No confirmatory molecule will contain {what}."),
+                        actions=[Action(kind=kind, elements=list(dict.fromkeys(elements)))])
+    if verb == "design" and rest[:1] == ["budget"]:
+        if len(rest) != 2 or not re.fullmatch(r"\d+", rest[1]):
+            raise ValueError("'design budget' needs seconds, e.g. 'design budget 300'")
+        return PlanStep(reasoning=f"The design may spend up to {rest[1]} s (estimated) per pass.",
+                        actions=[Action(kind="design_budget", count=int(rest[1]))])
+    if verb == "more" and rest[:1] == ["candidates"]:
+        rest = rest[1:]
+        verb = "candidates"
+    if verb == "candidates":
+        if len(rest) != 1 or not re.fullmatch(r"\d+", rest[0]) or not 1 <= int(rest[0]) <= 50:
+            raise ValueError("'more candidates' needs a number from 1 to 50, e.g. 'more candidates 8'")
+        return PlanStep(reasoning=f"Propose {rest[0]} confirmatory molecules.",
+                        actions=[Action(kind="candidates", count=int(rest[0]))])
+    return None
+
+
 def parse_command(text: str, view: InvestigationView | None = None) -> PlanStep:
     try:
         words = shlex.split(text.strip())
@@ -212,6 +267,9 @@ def parse_command(text: str, view: InvestigationView | None = None) -> PlanStep:
                 raise ValueError(f"{name} cannot be computed at tier {tier}: {OBSERVABLES[name].use(t).note}")
             return PlanStep(reasoning=f"Compute {name} at tier {t} as asked.",
                             actions=[Action(kind="compute", observable=name, tier=t)])
+        design = parse_design_command(words)
+        if design is not None:
+            return design
         if verb == "why":
             hid = need_id()
             return PlanStep(reasoning=f"Explain {hid}.", actions=[Action(kind="explain", hypothesis_id=hid)])

@@ -27,9 +27,12 @@ import json
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 from .state import Budget, InvestigationView, view
+
+if TYPE_CHECKING:
+    from .notebook import Board
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +114,13 @@ class Investigation:
     def started(self) -> bool:
         return bool(self._snapshot().values)
 
-    def run(self, until: Literal["end", "steer"] = "end") -> InvestigationView:
-        """Run to the end, or to the next steering point (``until="steer"``)."""
+    def run(self, until: Literal["end", "steer"] = "end",
+            on_update: Callable[[str, dict], None] | None = None) -> InvestigationView:
+        """Run to the end, or to the next steering point (``until="steer"``).
+
+        ``on_update(node, update)`` is called after each graph step with the node's name and
+        its partial state update (e.g. its ``transcript`` lines): the notebook chat streams them.
+        """
         snap = self._snapshot()
         interrupt = ["steer"] if until == "steer" else None
         if not snap.values:
@@ -124,7 +132,13 @@ class Investigation:
         else:
             payload = {"step": view(snap.values).step, "stop": False}  # finished: re-enter for new requests
         # Resuming from a pause before steer runs steer first, then stops before the next one.
-        self.graph.invoke(payload, THREAD, context=self.context, interrupt_before=interrupt)
+        for chunk in self.graph.stream(payload, THREAD, context=self.context, interrupt_before=interrupt,
+                                       stream_mode="updates"):
+            if on_update is None:
+                continue
+            for node, update in chunk.items():
+                if not node.startswith("__") and isinstance(update, dict):
+                    on_update(node, update)
         return self.state
 
     @property
@@ -151,7 +165,9 @@ class Investigation:
             return explain(h, v) if h else f"No hypothesis {text.split()[1]!r}."
         if verb == "help":
             return COMMANDS_HELP
-        return f"Queued as request {req.id} (priority {prio}); it is honoured at the next steering point."
+        place = next((k for k, q in enumerate(self.queue(), start=1) if q["id"] == req.id), None)
+        where = f", place {place} of {len(self.queue())} in the queue" if place else ""
+        return f"Queued as request {req.id} (priority {prio}{where}); it is honoured at the next steering point."
 
     def queue(self) -> list[dict]:
         """Pending requests in the order they will be honoured (queued and not yet taken in)."""
@@ -163,12 +179,41 @@ class Investigation:
         return [r.model_dump() for r in sorted(pend, key=lambda r: (r.priority, r.seq))]
 
     # ------------------------------------------------------------ reading
-    def board(self) -> str:
-        v = self.state
-        rows = [f"{'id':40s} {'status':13s} {'conf':>5s} {'tier':>4s}  category"]
-        for h in sorted(v.hypotheses, key=lambda h: (h.priority, h.id)):
-            rows.append(f"{h.id:40s} {h.status:13s} {h.confidence:5.2f} {h.tier_reached:4d}  {h.category}")
-        return "\n".join(rows)
+    def board(self) -> "Board":
+        """The hypothesis board: a ``str`` (plain text) that renders as a table in a notebook."""
+        from .notebook import Board
+
+        return Board(self.state)
+
+    # ------------------------------------------------------------ notebook displays (agent/notebook.py)
+    def evidence(self, tier: int | None = None, observable: str | None = None):
+        """The evidence table (all tiers, or one tier / observable)."""
+        from .notebook import EvidenceTable
+
+        return EvidenceTable(self.state, tier, observable)
+
+    def plot(self, kind: Literal["evidence", "ladder"] = "evidence", observables=None):
+        """``evidence``: each observable per molecule per tier with ±σ; ``ladder``: interaction
+        energies across tiers. An inline PNG in a notebook; None when there is nothing to plot yet."""
+        from .notebook import evidence_figure, ladder_figure
+
+        return (ladder_figure if kind == "ladder" else evidence_figure)(self.state, observables)
+
+    def chat(self):
+        """A chat widget (ipywidgets) that queues requests and runs steps without freezing the notebook."""
+        from .notebook import Chat
+
+        return Chat(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import investigation_html
+
+        return investigation_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .notebook import investigation_markdown
+
+        return investigation_markdown(self)
 
     def conclusion(self) -> dict | None:
         from .report import conclusion_json

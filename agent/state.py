@@ -125,13 +125,16 @@ class Action(_Model):
     """A typed planner action. Both planners produce these; nothing else acts."""
 
     kind: Literal["compute", "add_hypothesis", "reject", "reopen", "priority", "explain",
-                  "conclude", "stop", "note"]
+                  "conclude", "stop", "note", "exclude", "allow", "candidates", "design_budget"]
     observable: str | None = None
     tier: int | None = None
     hypothesis_id: str | None = None
     category: str | None = None
     text: str | None = None
     priority: int | None = None
+    elements: list[str] = Field(default_factory=list, description="element symbols, for exclude/allow")
+    count: int | None = Field(None, description="how many confirmatory candidates ('candidates'), or seconds "
+                                                "('design_budget')")
 
 
 class PlanStep(_Model):
@@ -176,6 +179,7 @@ class Budget(_Model):
     cpu_s_limit: float = 1800.0
     cpu_s_used: float = 0.0
     tier_cap: int = 3
+    design_s_limit: float = Field(90.0, description="estimated seconds one design pass may spend on new calculations")
 
     @property
     def left_s(self) -> float:
@@ -210,6 +214,9 @@ class GraphState(TypedDict, total=False):
     escalations: Annotated[list[dict], append]  # {tier, reason, estimate_s, n_calcs}
     conclusion: dict
     directives: list[dict]      # scientist-requested Action dumps waiting for the planner
+    crystal: dict               # observed crystal facts (agent.crystal_facts.read_crystals)
+    design: dict                # design settings: {"exclude": [...], "n_candidates": N} and the last pass's notes
+    proposals: list[dict]       # ranked confirmatory molecules (agent.design)
     stop: bool
     step: int
 
@@ -233,6 +240,9 @@ class InvestigationView(BaseModel):
     escalations: list[dict] = Field(default_factory=list)
     conclusion: Conclusion | None = None
     directives: list[Action] = Field(default_factory=list)
+    crystal: dict = Field(default_factory=dict)
+    design: dict = Field(default_factory=dict)
+    proposals: list[dict] = Field(default_factory=list)
     stop: bool = False
     step: int = 0
 
@@ -260,6 +270,9 @@ def view(state: dict) -> InvestigationView:
         escalations=list(s.get("escalations", [])),
         conclusion=Conclusion.model_validate(s["conclusion"]) if s.get("conclusion") else None,
         directives=[Action.model_validate(a) for a in s.get("directives", [])],
+        crystal=dict(s.get("crystal") or {}),
+        design=dict(s.get("design") or {}),
+        proposals=list(s.get("proposals") or []),
         stop=bool(s.get("stop", False)),
         step=int(s.get("step", 0)),
     )

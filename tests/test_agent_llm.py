@@ -176,8 +176,9 @@ def test_real_openai_client_on_loopback(tmp_path, loopback_server, monkeypatch):
     assert any(r["observable"] == "asphericity" for r in v.results)
     assert any("loopback server" in t["text"] for t in v.transcript)
     # the key reaches the server, and nowhere else
-    for path in run.iterdir():
-        assert key.encode() not in path.read_bytes(), path.name
+    for path in run.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path.name
     assert json.loads((run / "settings.json").read_text())["llm"] == spec
     # reopening with the provider string from settings works with the key from the environment
     assert isinstance(make_planner(spec), LLMPlanner)
