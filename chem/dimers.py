@@ -226,21 +226,12 @@ def type_ii_halogen_contact(a: Molecule, b: Molecule, halogen: int | None = None
     u = a.coords[x1] - a.coords[c1]
     u /= np.linalg.norm(u)
     d = distance or 0.95 * (vdw_radius(a.symbols[x1]) + vdw_radius(b.symbols[x2]))
-    # The C2-X2 bond must be perpendicular to u: pick the perpendicular within a's plane
-    # normal direction so b does not fold back onto a.
-    normal = _plane_frame(a.coords)[2]
-    v = np.cross(u, normal)
+    # X2's C2-X2 bond lies perpendicular to u, in a's molecular plane, so b does not fold
+    # back onto a; b then spins about that bond to avoid clashes.
+    v = np.cross(u, _plane_frame(a.coords)[2])
     v /= np.linalg.norm(v)
-    target = a.coords[x1] + u * d
-    xyz = b.coords - b.coords[x2]
-    xyz = xyz @ _rotation(b.coords[c2] - b.coords[x2], v).T
-    best, best_d = None, -1.0
-    for angle in np.linspace(0, 2 * np.pi, 24, endpoint=False):  # spin about the C2-X2 axis
-        trial = xyz @ _axis_rotation(v, angle).T + target
-        dmin = _min_distance(np.delete(trial, x2, axis=0), a.coords)
-        if dmin > best_d:
-            best, best_d = trial, dmin
-    return a, b.with_coords(best)
+    placed = _place(b, x2, b.coords[c2] - b.coords[x2], v, a.coords[x1] + u * d, a.coords)
+    return a, placed
 
 
 def type_i_halogen_contact(a: Molecule, b: Molecule, angle_deg: float = 150.0, halogen: int | None = None,
