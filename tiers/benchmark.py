@@ -87,7 +87,9 @@ def load_dataset(name: str, data_dir: str | None = None, subset: str | None = No
         entries = refdata.load_x23(data_dir)
     else:
         entries = refdata.load_din_dataset(name, data_dir)
-    if subset == "small":
+    if subset == "heavy-halogens":  # the entries with Br or I: where ECPs and sigma holes matter
+        entries = [e for e in entries if any(s in ("Br", "I") for m in _molecules(e) for s in m.symbols)]
+    elif subset == "small":
         # The smallest third by atom count: what the costly tiers can afford.
         entries = sorted(entries, key=lambda e: sum(m.n_atoms for m in _molecules(e)))
         entries = entries[: max(1, len(entries) // 3)]

@@ -185,8 +185,8 @@ class PySCFCorrelatedHarness(Harness):
                 continue
             if c.memory_mb <= 0.8 * avail and c.time_s <= max_time:
                 fits.append(f"{m}/{b} (~{_human(c.time_s)})")
-        hint = ("; what would fit: " + ", ".join(dict.fromkeys(fits)) + ", or a smaller model system") if fits else \
-            "; nothing at this tier fits: use a smaller model system or DFT (tier 3)"
+        hint = ("; what would fit: " + ", ".join(dict.fromkeys(fits)) + ", or a smaller model system (tierchem.chem.model_systems)") if fits else \
+            "; nothing at this tier fits: use a smaller model system (tierchem.chem.model_systems) or DFT (tier 3)"
         raise ResourceError(
             f"{spec.method}/{'+'.join(c.basis for c in costs)} on {spec.n_atoms} atoms "
             f"({big.nao} basis functions, {big.n_occ} active occupied, {big.n_vir} virtual) "
