@@ -297,6 +297,12 @@ class XTBHarness(Harness):
         e0 = atoms.get_potential_energy() / (kcal / mol)
         values = {"unrelaxed_cell_energy_kcal_mol": e0}
         artifacts, converged, warnings = {}, True, []
+        if system.method == "GFN2-xTB":
+            # Upstream reports the periodic multipole (AES) Ewald sum of GFN2 as incorrect
+            # (tblite issue #285, PR #284); here GFN2 and GFN1 agree for benzene but differ
+            # by 6 kcal/mol for adamantane at the same geometry. Until settled, say so.
+            warnings.append("periodic GFN2-xTB: tblite's multipole Ewald summation is under suspicion "
+                            "(tblite#285); cross-check with method GFN1-xTB")
         if spec.keywords.get("relax", "positions") == "positions":
             fmax = float(spec.keywords.get("fmax_ev_angstrom", 0.05))
             max_steps = int(spec.keywords.get("max_steps", 300))
