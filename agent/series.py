@@ -8,12 +8,11 @@ a file that cannot be read at all, or a series without a target, raises
 
 from __future__ import annotations
 
-import csv
 import logging
 from pathlib import Path
 
 from ..chem.errors import MoleculeError
-from ..chem.molecule import Molecule
+from ..chem.molecule_set import read_molecule_set
 from .state import Series, SeriesMember
 
 log = logging.getLogger(__name__)
@@ -36,13 +35,25 @@ def read_series(path: str | Path) -> Series:
         if not found:
             raise SeriesError(f"{path}: the folder holds no .csv or .sdf series file")
         path = (preferred or found)[0]
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".smi", ".txt"):
-        members, skipped = _read_csv(path)
-    elif suffix in (".sdf", ".mol"):
-        members, skipped = _read_sdf(path)
-    else:
-        raise SeriesError(f"{path}: unsupported series file type {suffix!r} (use .csv with name,smiles,role or .sdf)")
+    if path.suffix.lower() not in (".csv", ".smi", ".txt", ".sdf", ".mol"):
+        raise SeriesError(f"{path}: unsupported series file type {path.suffix!r} "
+                          "(use .csv with name,smiles,role or .sdf)")
+    try:
+        entries = read_molecule_set(path)
+    except MoleculeError as exc:
+        raise SeriesError(str(exc)) from None
+    if path.suffix.lower() in (".csv", ".smi", ".txt") and not any("role" in e.fields for e in entries):
+        log.info("%s: no role column; every member is read as an analog", path)
+    members, skipped = [], []
+    for k, entry in enumerate(entries, start=1):
+        where = f"entry {k} ({entry.name})"
+        role = _role(entry.fields.get("role"), where, skipped)
+        if entry.molecule is None:
+            skipped.append(f"{where}: skipped: {entry.error}")
+            continue
+        observed = {key: v for key, v in entry.fields.items() if key != "role" and v}
+        members.append(SeriesMember(name=entry.name, smiles=entry.molecule.smiles, role=role,
+                                    molecule=entry.molecule.model_dump(mode="json"), observed=observed))
     return _validated(path, members, skipped)
 
 
@@ -53,68 +64,6 @@ def _role(raw: str | None, where: str, skipped: list[str]) -> str:
         skipped.append(f"{where}: unknown role {raw!r} read as 'analog' (use target, analog or proposed)")
         role = "analog"
     return role
-
-
-def _read_csv(path: Path) -> tuple[list[SeriesMember], list[str]]:
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise SeriesError(f"{path}: not a text file (expected CSV with columns name,smiles,role)") from None
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        raise SeriesError(f"{path}: the file is empty")
-    try:
-        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(lines, dialect=dialect)
-    fields = [f.strip().lower() for f in (reader.fieldnames or [])]
-    if "smiles" not in fields:
-        raise SeriesError(f"{path}: no 'smiles' column in the header {reader.fieldnames!r}; "
-                          "expected a header line 'name,smiles,role'")
-    members, skipped = [], []
-    for k, row in enumerate(reader, start=2):
-        row = {(key or "").strip().lower(): (v or "").strip() for key, v in row.items() if key is not None}
-        name = row.get("name") or f"mol{k - 1}"
-        where = f"line {k} ({name})"
-        role = _role(row.get("role"), where, skipped)
-        try:
-            mol = Molecule.from_smiles(row.get("smiles", ""), name=name)
-        except MoleculeError as exc:
-            skipped.append(f"{where}: skipped: {exc}")
-            continue
-        observed = {key: v for key, v in row.items() if key not in ("name", "smiles", "role") and v}
-        members.append(SeriesMember(name=name, smiles=row["smiles"], role=role,
-                                    molecule=mol.model_dump(mode="json"), observed=observed))
-    return members, skipped
-
-
-def _read_sdf(path: Path) -> tuple[list[SeriesMember], list[str]]:
-    from rdkit import Chem
-
-    from ..chem.conformers import embed
-
-    members, skipped = [], []
-    supplier = Chem.SDMolSupplier(str(path), removeHs=False)
-    n = 0
-    for k, rd in enumerate(supplier, start=1):
-        n += 1
-        if rd is None:
-            skipped.append(f"record {k}: skipped: RDKit could not read it")
-            continue
-        name = rd.GetProp("_Name") if rd.HasProp("_Name") and rd.GetProp("_Name") else f"{path.stem}_{k}"
-        role = _role(rd.GetProp("role") if rd.HasProp("role") else None, f"record {k} ({name})", skipped)
-        try:
-            if rd.GetNumConformers() == 0 or not rd.GetConformer().Is3D():
-                rd = embed(Chem.RemoveHs(rd), name=name)
-            mol = Molecule.from_rdkit(rd, name=name)
-        except (MoleculeError, ValueError) as exc:
-            skipped.append(f"record {k} ({name}): skipped: {exc}")
-            continue
-        members.append(SeriesMember(name=name, smiles=mol.smiles, role=role, molecule=mol.model_dump(mode="json")))
-    if n == 0:
-        raise SeriesError(f"{path}: no SDF records could be read (is it an SDF file?)")
-    return members, skipped
 
 
 def _validated(path: Path, members: list[SeriesMember], skipped: list[str]) -> Series:

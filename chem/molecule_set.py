@@ -34,7 +34,7 @@ def read_molecule_set(path: str | Path) -> list[SetEntry]:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".smi", ".txt"):
         return _read_csv(path)
-    if suffix == ".sdf":
+    if suffix in (".sdf", ".mol"):
         from rdkit import Chem
 
         entries = []
@@ -43,9 +43,13 @@ def read_molecule_set(path: str | Path) -> list[SetEntry]:
             if mol is None:
                 entries.append(SetEntry(name, None, f"{path}: record {k} could not be read"))
                 continue
-            entries.append(_entry(name, lambda mol=mol, name=name: _from_sdf_record(mol, name)))
+            entry = _entry(name, lambda mol=mol, name=name: _from_sdf_record(mol, name))
+            entry.fields = {k.lower(): str(v) for k, v in mol.GetPropsAsDict().items()}
+            entries.append(entry)
+        if not entries:
+            raise MoleculeError(f"{path}: no SDF records could be read (is it an SDF file?)")
         return entries
-    if suffix in (".xyz", ".mol", ".mol2"):
+    if suffix in (".xyz", ".mol2"):
         return [_entry(path.stem, lambda: Molecule.from_file(path, name=path.stem))]
     raise MoleculeError(f"{path}: unsupported molecule-set format {suffix!r} (use .csv, .sdf or a folder)")
 
@@ -68,14 +72,25 @@ def _from_sdf_record(mol, name: str) -> Molecule:
 
 
 def _read_csv(path: Path) -> list[SetEntry]:
-    text = path.read_text(errors="replace")
-    rows = list(csv.reader(line for line in text.splitlines() if line.strip() and not line.startswith("#")))
-    if not rows:
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise MoleculeError(f"{path}: not a text file (expected CSV with a name,smiles header)") from None
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
         raise MoleculeError(f"{path}: the file is empty")
+    try:  # comma, semicolon or tab
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [[cell.strip() for cell in row] for row in csv.reader(lines, dialect=dialect)]
     header = [h.strip().lower() for h in rows[0]]
     if "smiles" in header:
         body, smi_col = rows[1:], header.index("smiles")
         name_col = header.index("name") if "name" in header else None
+    elif path.suffix.lower() == ".csv":
+        raise MoleculeError(f"{path}: no 'smiles' column in the header {rows[0]!r}; "
+                            "expected a header line such as 'name,smiles'")
     else:  # headerless: "smiles[,name]" as in .smi files
         body, smi_col, name_col, header = rows, 0, 1 if len(rows[0]) > 1 else None, []
     entries = []
