@@ -421,12 +421,8 @@ def run_specs(ctx: RunContext, specs: list[CalcSpec]) -> list[CalcResult]:
     """Run specs through the executor; an executor-level crash becomes a failed result, not a dead run."""
     if not specs:
         return []
-    # one calculation per distinct spec (several observables may read the same result)
-    unique = list({s.content_hash(): s for s in specs}.values())
-    try:
-        done = ctx.executor.map(unique, progress=ctx.progress)
-        by_hash = {s.content_hash(): r for s, r in zip(unique, done)}
-        return [by_hash[s.content_hash()] for s in specs]
+    try:  # the executor runs each distinct spec once (several observables may read one result)
+        return ctx.executor.map(specs, progress=ctx.progress)
     except Exception as exc:
         log.warning("executor failed on a batch (%s); running one by one", exc)
     out = []

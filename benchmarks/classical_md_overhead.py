@@ -25,19 +25,9 @@ from pathlib import Path
 
 
 def benzene_dimer():
-    from ase.data import s22
+    from tierchem.tiers.refdata import s22_dimer
 
-    from tierchem.chem.molecule import Molecule
-
-    name = "Benzene_dimer_parallel_displaced"
-    atoms = s22.create_s22_system(name)
-    n_a = s22.get_number_of_dimer_atoms(name)[0]
-    frags = []
-    for k, part in enumerate((atoms[:n_a], atoms[n_a:])):
-        xyz = f"{len(part)}\nbenzene_{k}\n" + "\n".join(
-            f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in zip(part.get_chemical_symbols(), part.positions))
-        frags.append(Molecule.from_xyz(xyz, name=f"benzene_{k}"))
-    return frags
+    return list(s22_dimer("Benzene_dimer_parallel_displaced").fragments)
 
 
 def run_direct(prmtop: Path, positions_nm, steps: int, every: int, seed: int) -> float:

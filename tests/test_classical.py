@@ -29,16 +29,9 @@ def cache_dir(tmp_path, monkeypatch):
 
 
 def s22_fragments(name: str) -> tuple[Molecule, Molecule]:
-    from ase.data import s22
+    from tierchem.tiers.refdata import s22_dimer
 
-    atoms = s22.create_s22_system(name)
-    n_a = s22.get_number_of_dimer_atoms(name)[0]
-    frags = []
-    for k, part in enumerate((atoms[:n_a], atoms[n_a:])):
-        xyz = f"{len(part)}\n{name}_{k}\n" + "\n".join(
-            f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in zip(part.get_chemical_symbols(), part.positions))
-        frags.append(Molecule.from_xyz(xyz, name=f"{name}_{k}"))
-    return frags[0], frags[1]
+    return s22_dimer(name).fragments
 
 
 def test_registered_and_versions():

@@ -15,13 +15,9 @@ pytest.importorskip("pyscf")
 
 
 def s22_fragments(name: str) -> tuple[Molecule, Molecule]:
-    from ase.data import s22
+    from tierchem.tiers.refdata import s22_dimer
 
-    atoms = s22.create_s22_system(name)
-    n_a = s22.data[name]["dimer atoms"][0]
-    sym, xyz = atoms.get_chemical_symbols(), atoms.get_positions()
-    return (Molecule(name=f"{name}_A", symbols=tuple(sym[:n_a]), coords_angstrom=xyz[:n_a]),
-            Molecule(name=f"{name}_B", symbols=tuple(sym[n_a:]), coords_angstrom=xyz[n_a:]))
+    return s22_dimer(name).fragments
 
 
 @pytest.fixture(scope="module")

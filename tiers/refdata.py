@@ -76,19 +76,23 @@ def load_s22() -> list[DimerEntry]:
     """The 22 S22 dimers from ``ase.data.s22`` with ASE's CCSD(T)/CBS interaction energies."""
     from ase.data import s22
 
-    entries = []
-    for name in s22.s22:
-        atoms = s22.create_s22_system(name)
-        n_a, n_b = s22.get_number_of_dimer_atoms(name)
-        symbols = atoms.get_chemical_symbols()
-        xyz = atoms.get_positions()
-        frags = []
-        for tag, sl in (("A", slice(0, n_a)), ("B", slice(n_a, n_a + n_b))):
-            frags.append(Molecule.from_xyz(_xyz_text(symbols[sl], xyz[sl], f"{name}_{tag}"),
-                                           charge=0, name=f"{name}_{tag}"))
-        ref = float(s22.get_interaction_energy_cc(name)) * KCAL_PER_EV
-        entries.append(DimerEntry(name, (frags[0], frags[1]), ref, "s22", S22_SOURCE))
-    return entries
+    return [s22_dimer(name) for name in s22.s22]
+
+
+def s22_dimer(name: str) -> DimerEntry:
+    """One S22 dimer by ASE's name (e.g. ``"Water_dimer"``): fragments A and B in the dimer geometry."""
+    from ase.data import s22
+
+    atoms = s22.create_s22_system(name)
+    n_a, n_b = s22.get_number_of_dimer_atoms(name)
+    symbols = atoms.get_chemical_symbols()
+    xyz = atoms.get_positions()
+    frags = []
+    for tag, sl in (("A", slice(0, n_a)), ("B", slice(n_a, n_a + n_b))):
+        frags.append(Molecule.from_xyz(_xyz_text(symbols[sl], xyz[sl], f"{name}_{tag}"),
+                                       charge=0, name=f"{name}_{tag}"))
+    ref = float(s22.get_interaction_energy_cc(name)) * KCAL_PER_EV
+    return DimerEntry(name, (frags[0], frags[1]), ref, "s22", S22_SOURCE)
 
 
 # ---------------------------------------------------------------------------- .din
