@@ -58,7 +58,7 @@ def perpendicular_widths(cell: np.ndarray) -> np.ndarray:
 
 def supercell_repeats(cell: np.ndarray, min_width: float) -> tuple[int, int, int]:
     """The smallest n_a x n_b x n_c supercell whose face-to-face widths all reach ``min_width``."""
-    return tuple(int(math.ceil(min_width / w - 1e-9)) for w in perpendicular_widths(cell))
+    return tuple(max(1, int(math.ceil(min_width / w - 1e-9))) for w in perpendicular_widths(cell))
 
 
 def replicate(fragments: Sequence[Molecule], cell: np.ndarray, repeats: tuple[int, int, int]) -> list[Molecule]:

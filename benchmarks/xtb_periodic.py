@@ -1,0 +1,101 @@
+"""Is tblite's periodic xTB energy sound for molecular crystals? Two checks, fixed X23 geometries.
+
+1. Cell size. tblite samples the Brillouin zone at Gamma only, so a narrow cell couples
+   each molecule to its own periodic image. Prints E(cell)/Z - E(gas molecule, same
+   geometry) for the unit cell, for the supercell tierchem uses (every face-to-face
+   width >= tiers.xtb.DEFAULT_SUPERCELL_WIDTH) and for one twice as wide: the last two
+   must agree.
+2. Periodic vs molecular. The same quantity from half the sum of molecular (non-periodic)
+   dimer energies of one molecule with all neighbours within 12 Å (the two-body
+   lattice energy; many-body terms of ammonia clusters are +2-3 % at both GFN levels).
+   Periodic and two-body values should agree to about that.
+
+    python benchmarks/xtb_periodic.py [--data ../shared/data/refdata] [--crystals ammonia,adamantane]
+
+Needs the X23 CIFs of the refdata folder; exits 0 with a message without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "refdata"
+KCAL = 627.509474
+BOHR = 1 / 0.529177210903
+
+
+def energy(method: str, molecules, cell=None) -> float:
+    """Total energy (Eh) of the molecules with tblite, periodic when a cell is given."""
+    from tblite.interface import Calculator
+
+    numbers = np.array([z for m in molecules for z in m.atomic_numbers])
+    xyz = np.vstack([m.coords for m in molecules]) * BOHR
+    periodic = {} if cell is None else {"lattice": np.asarray(cell) * BOHR, "periodic": np.array([True] * 3)}
+    calc = Calculator(method, numbers, xyz, **periodic)
+    calc.set("verbosity", 0)
+    return float(calc.singlepoint().get("energy"))
+
+
+def cell_sizes(crystal, method: str) -> None:
+    from tierchem.tiers.periodic import replicate, supercell_repeats
+    from tierchem.tiers.xtb import DEFAULT_SUPERCELL_WIDTH
+
+    cell, mols = np.asarray(crystal.cell_matrix), crystal.molecules
+    e_gas = sum(energy(method, [m]) for m in mols) / len(mols)
+    chosen = supercell_repeats(cell, DEFAULT_SUPERCELL_WIDTH)
+    for reps in dict.fromkeys([(1, 1, 1), chosen, supercell_repeats(cell, 2 * DEFAULT_SUPERCELL_WIDTH)]):
+        t0 = time.perf_counter()
+        images = replicate(mols, cell, reps)
+        e = energy(method, images, cell * np.array(reps)[:, None]) / len(images) - e_gas
+        label = " (tierchem's)" if reps == chosen else ""
+        print(f"  {method} {'x'.join(map(str, reps)):>6}{label:14s} {len(images):4d} molecules  "
+              f"E/mol - E_gas = {e * KCAL:8.3f} kcal/mol  ({time.perf_counter() - t0:.1f} s)", flush=True)
+
+
+def two_body(crystal, method: str, cutoff: float = 12.0) -> float:
+    """Half the sum of molecular dimer interaction energies (kcal/mol), averaged over the Z molecules."""
+    cell, mols = np.asarray(crystal.cell_matrix), crystal.molecules
+    mono = [energy(method, [m]) for m in mols]
+    total = 0.0
+    for i, centre in enumerate(mols):
+        for j, other in enumerate(mols):
+            for img in itertools.product(range(-3, 4), repeat=3):
+                if i == j and img == (0, 0, 0):
+                    continue
+                moved = other.with_coords(other.coords + np.array(img) @ cell)
+                if np.linalg.norm(moved.coords.mean(0) - centre.coords.mean(0)) <= cutoff:
+                    total += energy(method, [centre, moved]) - mono[i] - mono[j]
+    return 0.5 * total * KCAL / len(mols)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--crystals", default="ammonia,adamantane")
+    parser.add_argument("--methods", default="GFN2-xTB,GFN1-xTB")
+    args = parser.parse_args()
+    folder = args.data / "25_x23" / "expt"
+    if not folder.is_dir():
+        print(f"no X23 CIFs under {folder}: figures missing")
+        return 0
+    from tierchem.chem.crystal import read_cif
+
+    for name in args.crystals.split(","):
+        crystal = read_cif(folder / f"{name}.cif")
+        print(f"{name}: Z = {len(crystal.molecules)}, fixed geometry")
+        for method in args.methods.split(","):
+            cell_sizes(crystal, method)
+            if name == "ammonia":  # small enough for the dimer sum in seconds
+                t0 = time.perf_counter()
+                print(f"  {method} two-body sum of molecular dimers (12 Å)   E/mol - E_gas = "
+                      f"{two_body(crystal, method):8.3f} kcal/mol  ({time.perf_counter() - t0:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
