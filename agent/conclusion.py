@@ -57,7 +57,10 @@ def build(v: InvestigationView) -> Conclusion:
     target = v.series.target.name
     hyps = v.hypotheses
     root = next((h for h in hyps if h.status == "root-cause"), None)
-    c = Conclusion(provisional=bool(v.pending), caveats=list(CAVEATS))
+    # the design's background calculations (on candidates, not the series) leave the verdicts as they are
+    pending = [p for p in v.pending if p.get("purpose") != "design"]
+    members = {m.name for m in v.series.members} | {"*"}
+    c = Conclusion(provisional=bool(pending), caveats=list(CAVEATS))
     refs: list[str] = []
     if root is not None:
         c.root_cause = {"category": root.category, "id": root.id, "statement": root.statement,
@@ -84,7 +87,7 @@ def build(v: InvestigationView) -> Conclusion:
             c.open.append({"category": h.category, "id": h.id, "status": h.status, "reason": h.reason})
     c.evidence_refs = list(dict.fromkeys(refs))
     failed = sorted({f"{r['observable']} at tier {r['tier']} ({r['error']})" for r in v.results
-                     if not r["success"] and r.get("error")})
+                     if not r["success"] and r.get("error") and r["molecule"] in members})
     if failed:
         c.caveats.append("Skipped or failed, so not used: " + "; ".join(failed[:8])
                          + (f"; and {len(failed) - 8} more" if len(failed) > 8 else "") + ".")
@@ -95,7 +98,7 @@ def build(v: InvestigationView) -> Conclusion:
         c.caveats.append("The calculation budget was spent; higher tiers were not tried.")
     if v.stop:
         c.caveats.append("The scientist stopped the investigation before the planner had finished.")
-    c.pending = [p["id"] for p in v.pending]
+    c.pending = [p["id"] for p in pending]
     if c.pending:
         c.caveats.append("Provisional: higher-tier calculations are still running: " + ", ".join(c.pending) + ".")
     if root is None:

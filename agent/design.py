@@ -53,6 +53,15 @@ Cost
     Everything runs through the executor and the result store, so a second pass (more
     candidates, an exclusion) reuses what was computed; cached results still count at
     their estimate, so a pass makes the same choice on a cold or a warm cache.
+
+The best candidate
+    If the top-ranked candidate's prediction rests on a proxy (or on nothing) because the
+    design budget left its adequate observable out, the agent launches that calculation
+    for this one candidate in the background (when background calculations are on and
+    the budget left covers its estimate). A later pass (after ``await_background``, or on
+    ``tierchem resume``) uses the result from the store whatever its estimate, re-ranks,
+    and says what changed; if another candidate then comes first, it gets the same
+    treatment, so the top of the ranking ends on adequate numbers.
 """
 
 from __future__ import annotations
@@ -67,7 +76,7 @@ from ..tiers.spec import CalcResult, CalcSpec
 from .evidence import best_evidence
 from .hypotheses import TEMPLATES
 from .observables import OBSERVABLES, NotApplicable, estimate_seconds, read_value, specs_for
-from .state import Evidence, Hypothesis, InvestigationView
+from .state import Evidence, Hypothesis, InvestigationView, PlannedCalc
 
 log = logging.getLogger(__name__)
 
@@ -276,15 +285,20 @@ class _Cand:
     notes: dict[str, str] = field(default_factory=dict)
     keys: dict[str, list[str]] = field(default_factory=dict)
     error: str = ""
+    deferred: list = field(default_factory=list)                     # jobs the design budget left out
+    rigorous: dict[str, str] = field(default_factory=dict)           # observable@tier -> computed | running | ...
 
 
 def _key(p_obs: str, tier: int) -> str:
     return f"{p_obs}@t{tier}"
 
 
-def run(v: InvestigationView, runner: Runner, store=None) -> dict:
-    """One design pass: returns a state update {"proposals", "design", "transcript lines" (under "_text")}."""
+def run(v: InvestigationView, runner: Runner, store=None, background: bool = False) -> dict:
+    """One design pass: returns a state update {"proposals", "design", "transcript lines" (under "_text")},
+    plus the background calculations to launch for the best candidate ("_launch", PlannedCalc dumps) and
+    what changed since the last pass ("_changes")."""
     from ..chem.analogs import generate_analogs
+    from .graph import cache_key_of
 
     settings = dict(v.design or {})
     n_want = int(settings.get("n_candidates") or DEFAULT_CANDIDATES)
@@ -335,10 +349,11 @@ def run(v: InvestigationView, runner: Runner, store=None) -> dict:
         return jobs
 
     def run_jobs(jobs):
+        return record(jobs, runner([j[3] for j in jobs])) if jobs else 0.0
+
+    def record(jobs, results):
+        """Read the jobs' values from their results; returns the seconds of new calculation."""
         used = 0.0
-        if not jobs:
-            return used
-        results = runner([j[3] for j in jobs])
         for (c, k, obs, _), r in zip(jobs, results):
             c.keys[k] = [r.cache_key] if r.cache_key else []
             if not r.from_cache:
@@ -398,19 +413,16 @@ def run(v: InvestigationView, runner: Runner, store=None) -> dict:
                 chosen += jobs_c
                 spent_est += cost
             elif jobs_c:
-                skipped.append(c.analog.name)
+                skipped.append(c)
+                c.deferred = jobs_c
                 for j in jobs_c:
                     c.notes[j[1]] = "over the design budget"
         used += run_jobs(chosen)
-        if skipped:
-            info["notes"].append(f"Design budget ({limit:.0f} s estimated): {', '.join(o for o, _ in expensive)} "
-                                 f"not computed for {', '.join(skipped)}.")
-    info["used_s"] = round(used, 1)
     info["estimated_s"] = round(spent_est, 1)
 
     fmt = {"target": target.name, "analogs": " and ".join(a.name for a in v.series.analogs)}
-    scored = []
-    for c in usable:
+
+    def proposal(c: _Cand) -> dict:
         rank, ss, how = score(c, True)
         got = [s for s in ss if s is not None]
         preds_out, look, refs = {}, [], []
@@ -430,7 +442,7 @@ def run(v: InvestigationView, runner: Runner, store=None) -> dict:
                 look.append(LOOK_FOR[p.hypothesis.category])
         values = {k: (round(x, 4) if isinstance(x, float) else x) for k, x in c.values.items()}
         a = c.analog
-        scored.append({
+        return {
             "id": a.inchikey, "smiles": a.smiles, "name": a.name, "transformation": a.transformation,
             "description": a.description, "discrimination": round(discrimination(got), 3),
             "sa_score": round(a.sa_score, 2), "heavy_atoms": a.heavy_atoms, "rank_score": round(rank, 3),
@@ -441,10 +453,51 @@ def run(v: InvestigationView, runner: Runner, store=None) -> dict:
             "values": values, "experiment": experiment(a.smiles, a.name, c.mol, look, fmt),
             "predictions": preds_out, "evidence_refs": list(dict.fromkeys(refs)),
             "basis": {p.hypothesis.id: p.evidence_id for p in preds},
-        })
-    scored.sort(key=lambda d: (-d["rank_score"], -d["discrimination"], d["sa_score"], d["smiles"]))
-    for i, d in enumerate(scored, start=1):
-        d["rank"] = i
+            "rigorous": {p.hypothesis.id: {"observable": p.observable, "tier": p.tier,
+                                           "status": c.rigorous[_key(p.observable, p.tier)]}
+                         for p in preds if _key(p.observable, p.tier) in c.rigorous},
+        }
+
+    def ranked() -> list[dict]:
+        out = sorted((proposal(c) for c in usable),
+                     key=lambda d: (-d["rank_score"], -d["discrimination"], d["sa_score"], d["smiles"]))
+        for i, d in enumerate(out, start=1):
+            d["rank"] = i
+        return out
+
+    # the best candidate: its adequate numbers, once in the store (launched in the background by an earlier
+    # pass), cost nothing whatever their estimate; until the top candidate has none left there, re-rank
+    by_id = {c.analog.inchikey: c for c in usable}
+    before = {d["id"]: d.get("basis_kind", {}) for d in v.proposals}
+    changes: list[str] = []
+    scored = ranked()
+    while scored and store is not None:
+        c = by_id[scored[0]["id"]]
+        found = [(j, r) for j in c.deferred if (r := _stored(j[3], store, cache_key_of)) is not None]
+        if not found:
+            break
+        c.deferred = [j for j in c.deferred if all(j is not f for f, _ in found)]
+        used += record([j for j, _ in found], [r for _, r in found])
+        for (_, k, obs, spec), r in found:
+            c.rigorous[k] = "computed" if r.success else "failed"
+            for p in preds:
+                was = before.get(c.analog.inchikey, {}).get(p.hypothesis.id, "computed")
+                if r.success and _key(p.observable, p.tier) == k and was != "computed":
+                    changes.append(f"{c.analog.name}: {p.hypothesis.id} prediction now from {obs} at tier "
+                                   f"{spec.tier} (was {'a proxy' if was == 'proxy' else 'not computed'}).")
+        scored = ranked()
+    if changes and v.proposals and scored[0]["name"] != v.proposals[0]["name"]:
+        changes.append(f"The best candidate is now {scored[0]['name']} (was {v.proposals[0]['name']}).")
+    skipped = [c.analog.name for c in skipped if c.deferred]  # less those the store has answered
+    if skipped:
+        info["notes"].append(f"Design budget ({limit:.0f} s estimated): {', '.join(o for o, _ in expensive)} "
+                             f"not computed for {', '.join(skipped)}.")
+    launch: list[dict] = []
+    if scored and by_id[scored[0]["id"]].deferred:
+        launch = _launch(by_id[scored[0]["id"]], v, background, cache_key_of, info["notes"])
+        scored = ranked()  # its notes changed
+    info["used_s"] = round(used, 1)
+    info["notes"] += changes
     proposals = scored[:n_want]
     info["pool"] = len(pool)
     info["ranked"] = [{"name": d["name"], "rank_score": d["rank_score"]} for d in scored]
@@ -459,7 +512,53 @@ def run(v: InvestigationView, runner: Runner, store=None) -> dict:
             for d in proposals[:3]) + ".")
     else:
         text.append("No candidate could be generated" + (f" without {', '.join(exclude)}" if exclude else "") + ".")
-    return {"proposals": proposals, "design": {**settings, **info}, "_text": text, "_used": used}
+    if launch:
+        what = " and ".join(f"{p['observable']} at tier {p['tier']}" for p in launch)
+        text.append(f"Launched {what} on the best candidate {launch[0]['molecule']} in the background; "
+                    "the ranking will be updated when it finishes.")
+    return {"proposals": proposals, "design": {**settings, **info}, "_text": text, "_used": used,
+            "_launch": launch, "_changes": changes}
+
+
+def _stored(spec: CalcSpec, store, cache_key_of) -> CalcResult | None:
+    key = cache_key_of(spec)
+    return store.get(key) if key else None
+
+
+def _launch(c: _Cand, v: InvestigationView, background: bool, cache_key_of, notes: list[str]) -> list[dict]:
+    """The best candidate's calculations that the design budget left out, as background PlannedCalc dumps:
+    none already running (pending) or run before, none when background calculations are off or the budget
+    left is short. Sets the candidate's ``rigorous`` status and notes; says in ``notes`` why none went."""
+    running = {e["id"] for e in v.pending} | {e.get("cache_key") for e in v.pending if e.get("cache_key")}
+    tried = {r["id"]: r for r in v.results}
+    name, new = c.analog.name, []
+    for j in c.deferred:
+        _, k, obs, spec = j
+        rid = f"{obs}@t{spec.tier}:{name}"  # the id graph.start_background gives it
+        if rid in running or cache_key_of(spec) in running:
+            c.rigorous[k], c.notes[k] = "running", "over the design budget; running in the background"
+        elif rid in tried:  # it ran and left nothing in the store (a transient failure): not again, or it loops
+            c.rigorous[k] = "failed"
+            c.notes[k] = f"the background calculation failed: {tried[rid].get('error') or 'no result stored'}"
+        else:
+            new.append(j)
+    if not new:
+        return []
+    cost = sum(estimate_seconds(spec) for *_, spec in new)
+    why = ("background calculations are off" if not background else
+           f"their estimate ({cost:.0f} s) exceeds the budget left ({v.budget.left_s:.0f} s)"
+           if cost > v.budget.left_s else "")
+    if why:
+        for _, k, _, _ in new:
+            c.rigorous[k] = f"not launched: {why}"
+        notes.append(f"Not launched on the best candidate {name}: "
+                     f"{' and '.join(f'{obs} at tier {spec.tier}' for _, _, obs, spec in new)} ({why}).")
+        return []
+    for _, k, _, _ in new:
+        c.rigorous[k], c.notes[k] = "running", "over the design budget; running in the background"
+    return [PlannedCalc(spec=spec.model_dump(mode="json"), observable=obs, tier=spec.tier, molecule=name,
+                        estimate_s=estimate_seconds(spec), background=True).model_dump(mode="json")
+            for _, _, obs, spec in new]
 
 
 def _heavy(m: Molecule) -> int:
@@ -469,7 +568,15 @@ def _heavy(m: Molecule) -> int:
 # ------------------------------------------------------------------ report
 PROPOSAL_KEYS = ("rank", "smiles", "name", "transformation", "description", "discrimination", "sa_score",
                  "heavy_atoms", "coverage", "basis_kind", "rank_score", "experiment", "predictions", "positions",
-                 "values", "evidence_refs", "basis")
+                 "values", "evidence_refs", "basis", "rigorous")
+
+RIGOROUS = {  # the best candidate's calculation beyond the design budget, by status
+    "computed": "computed in the background for the best candidate; the prediction above rests on it",
+    "failed": "computed in the background for the best candidate, but it failed; the prediction above does not "
+              "rest on it",
+    "running": "running in the background; until it finishes the prediction above rests on a cheap proxy (or on "
+               "nothing), and the ranking is updated when it does (`tierchem resume RUN_DIR` picks it up)",
+}
 
 
 def proposals_json(v: InvestigationView) -> list[dict]:
@@ -513,6 +620,8 @@ def proposals_markdown(v: InvestigationView) -> list[str]:
         out += [f"**{p['rank']}. {p['name']}** (`{p['smiles']}`, {p['transformation']}): {p['description']}", "",
                 f"- Experiment: {p['experiment']}"]
         out += [f"- If `{hid}` holds: {text}" for hid, text in p["predictions"].items()]
+        out += [f"- `{hid}` at its adequate tier ({r['observable']} at tier {r['tier']}): "
+                + RIGOROUS.get(r["status"], r["status"]) + "." for hid, r in (p.get("rigorous") or {}).items()]
         vals = ", ".join(f"{k} = {'n/a' if x is None else (f'{x:.3g}' if isinstance(x, float) else x)}"
                          for k, x in p["values"].items())
         keys = ", ".join(f"`{k[:12]}`" for k in p["evidence_refs"])

@@ -14,6 +14,9 @@
   tier-3+ dimer calculations may go to the background, and the conclusion is then
   provisional until ``await_background`` picks them up (in this process, or from
   the store on resume).
+- ``design`` may launch the best candidate's adequate calculations that its budget left
+  out in the background too (pending entries marked ``"purpose": "design"``: they do not
+  make the conclusion provisional); the next design pass uses them and re-ranks.
 
 Run settings (store, executor, planner, run directory) live in :class:`RunContext`
 (LangGraph's context), not in the checkpointed state.
@@ -55,7 +58,8 @@ class RunContext:
     executor: Any
     planner: Any
     run_dir: Path
-    background: bool = True          # dimer calculations at background_tier and above go to the background
+    background: bool = True          # dimer calculations at background_tier and above go to the background,
+                                     # and so do the design's launches for its best candidate
     background_tier: int = 3
     wait_background: bool = True     # wait for them before ending (else: picked up on resume)
     progress: Callable[[CalcResult], None] | None = None
@@ -396,15 +400,9 @@ def compute(state: GraphState, runtime: Runtime[RunContext]) -> dict:
             used += r.wall_time_s
     pending = list(v.pending)
     for p in bg:
-        spec = CalcSpec.model_validate(p.spec)
-        key = cache_key_of(spec)
-        entry = {**p.model_dump(mode="json"), "id": f"{p.observable}@t{p.tier}:{p.molecule}", "cache_key": key}
-        hit = ctx.store.get(key) if key else None
-        if hit is not None:
-            refs.append(result_ref(p, hit))
-            continue
-        ctx.futures[entry["id"]] = ctx.submit_background(spec)
-        pending.append(entry)
+        ref, entry = start_background(ctx, p)
+        refs += [ref] if ref else []
+        pending += [entry] if entry else []
     failed = [r for r in refs if not r["success"]]
     text = f"Computed {len(fg)} calculation(s) ({sum(1 for r in results if r.from_cache)} from the store)"
     text += f", {used:.1f} s."
@@ -415,6 +413,19 @@ def compute(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     budget = v.budget.model_copy(update={"cpu_s_used": v.budget.cpu_s_used + used})
     return {"results": refs, "plan": [], "pending": pending, "budget": budget.model_dump(),
             "transcript": [say("agent", text)]}
+
+
+def start_background(ctx: RunContext, p: PlannedCalc, **extra) -> tuple[dict | None, dict | None]:
+    """Send ``p`` to the background: (its result ref if the store already has it, else None; its pending
+    entry, with the cache key under which resume looks for it, else None)."""
+    spec = CalcSpec.model_validate(p.spec)
+    key = cache_key_of(spec)
+    hit = ctx.store.get(key) if key else None
+    if hit is not None:
+        return result_ref(p, hit), None
+    entry = {**p.model_dump(mode="json"), "id": f"{p.observable}@t{p.tier}:{p.molecule}", "cache_key": key, **extra}
+    ctx.futures[entry["id"]] = ctx.submit_background(spec)
+    return None, entry
 
 
 def run_specs(ctx: RunContext, specs: list[CalcSpec]) -> list[CalcResult]:
@@ -510,15 +521,22 @@ def design(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     ctx = _ctx(runtime)
     v = view(state)
     try:
-        out = dsn.run(v, lambda specs: run_specs(ctx, specs), ctx.store)
+        out = dsn.run(v, lambda specs: run_specs(ctx, specs), ctx.store, background=ctx.background)
     except Exception as exc:  # design is the last step: report what failed, keep the conclusion
         log.exception("design failed")
         return {"transcript": [say("agent", f"Design of confirmatory molecules failed: {exc}")],
                 "proposals": [], "design": {**v.design, "notes": [f"failed: {exc}"]}}
     used = out.pop("_used", 0.0)
     text = out.pop("_text", [])
+    launch, changes = out.pop("_launch", []), out.pop("_changes", [])
     budget = v.budget.model_copy(update={"cpu_s_used": v.budget.cpu_s_used + used})
-    return {**out, "budget": budget.model_dump(), "transcript": [say("agent", t) for t in text]}
+    update = {**out, "budget": budget.model_dump(), "transcript": [say("agent", t) for t in text]}
+    if launch:  # the best candidate's adequate numbers (design.run left out what already runs or is stored)
+        entries = [start_background(ctx, PlannedCalc.model_validate(p), purpose="design")[1] for p in launch]
+        update["pending"] = v.pending + [e for e in entries if e]
+    if changes and v.conclusion is not None:  # the report's "What changed" names them too
+        update["conclusion"] = {**v.conclusion.model_dump(mode="json"), "changes": v.conclusion.changes + changes}
+    return update
 
 
 def report(state: GraphState, runtime: Runtime[RunContext]) -> dict:

@@ -207,3 +207,176 @@ def test_investigation_with_cifs_reports_facts(crystal_series, tmp_path):
     cj = json.loads((run / "conclusion.json").read_text())
     assert cj["crystal_facts"]["checks"]["halogen_bond"]["status"] == "consistent"
     assert any("Crystal fact" in t["text"] for t in v.transcript)
+
+
+# ------------------------------------------------------------------ the best candidate's rigorous calculation
+# Real calculations, kept cheap: tier 2 (GFN2-xTB contact energies) stands in for the expensive tier (CHEAP_TIER
+# lowered to 1, so the tier-1 force-field energy is the cheap proxy) and "design budget 0" puts it over budget.
+DIHALO = [("1,4-diiodobenzene", "Ic1ccc(I)cc1", "target"), ("1,4-dibromobenzene", "Brc1ccc(Br)cc1", "analog"),
+          ("1,4-dichlorobenzene", "Clc1ccc(Cl)cc1", "analog")]
+HB = "halogen_bond.type_ii_contact"
+
+
+def _xtb_is_expensive(mp):
+    mp.setattr(dsn, "CHEAP_TIER", 1)
+
+
+def _dihalo_run(tmp, store, **kwargs) -> Investigation:
+    inv = Investigation.create(write_series(tmp / "s", DIHALO), "q", tmp / "run", tier_cap=2, store_path=store,
+                               **kwargs)
+    inv.ask("design budget 0")
+    inv.ask("candidates 3")
+    return inv
+
+
+def _copy_store(src, dst):
+    import sqlite3
+
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    return dst
+
+
+def _stored_energy(store_path, name, tier) -> float | None:
+    """Candidate ``name``'s contact energy at ``tier`` as the store holds it (a real calculation), or None."""
+    import sqlite3
+
+    from tierchem.tiers.spec import CalcResult
+
+    with sqlite3.connect(store_path) as db:
+        rows = db.execute("SELECT result FROM results WHERE task = 'interaction_energy' AND tier = ?",
+                          (tier,)).fetchall()
+    hits = [r for r in (CalcResult.model_validate_json(x) for (x,) in rows) if r.spec.molecules[0].name == name]
+    return hits[0].values["interaction_energy_kcal_mol"] if hits else None
+
+
+def _launches(v) -> list[str]:
+    return [t["text"] for t in v.transcript if t["text"].startswith("Launched ")]
+
+
+@pytest.fixture(scope="module")
+def proxy_run(tmp_path_factory):
+    """Background off: the best candidate's contact energy rests on the tier-1 proxy. Its store seeds the
+    tests below (copied, so each starts without the tier-2 number)."""
+    tmp = tmp_path_factory.mktemp("proxy")
+    with pytest.MonkeyPatch.context() as mp:
+        _xtb_is_expensive(mp)
+        with _dihalo_run(tmp, tmp / "store.sqlite", background=False) as inv:
+            v = inv.run()
+    return v, tmp / "store.sqlite", (tmp / "run" / "report.md").read_text()
+
+
+def test_no_launch_when_background_is_off(proxy_run):
+    v, store, md = proxy_run
+    top = v.proposals[0]
+    assert top["basis_kind"][HB] == "proxy" and "ie_type_ii_halogen@t2" not in top["values"]
+    assert top["rigorous"][HB]["status"] == "not launched: background calculations are off"
+    assert not v.pending and not _launches(v)
+    assert any("Not launched on the best candidate" in n and "background calculations are off" in n
+               for n in v.design["notes"])
+    assert _stored_energy(store, top["name"], 2) is None  # nothing ran
+    assert "background calculations are off" in md
+
+
+def test_launch_for_the_best_candidate_and_use_it_in_process(proxy_run, tmp_path, monkeypatch):
+    """wait_background: await_background picks the result up, the next design pass re-ranks on it; a rerun
+    launches nothing more (the top candidate's number is in the store)."""
+    _xtb_is_expensive(monkeypatch)
+    base, seed, _ = proxy_run
+    best = base.proposals[0]
+    store = _copy_store(seed, tmp_path / "store.sqlite")
+    with _dihalo_run(tmp_path, store) as inv:
+        v = inv.run()
+        assert _launches(v)[0] == (f"Launched ie_type_ii_halogen at tier 2 on the best candidate {best['name']} in "
+                                   "the background; the ranking will be updated when it finishes.")
+        assert not v.pending and not v.conclusion.provisional
+        p = next(q for q in v.proposals if q["name"] == best["name"])
+        assert p["basis_kind"][HB] == "computed" and p["rigorous"][HB]["status"] == "computed"
+        assert p["values"]["ie_type_ii_halogen@t2"] == pytest.approx(
+            _stored_energy(store, best["name"], 2), abs=1e-4)
+        change = f"{best['name']}: {HB} prediction now from ie_type_ii_halogen at tier 2 (was a proxy)."
+        assert change in v.conclusion.changes and any(change in t["text"] for t in v.transcript)
+        assert v.proposals[0]["basis_kind"][HB] == "computed"  # the top of the ranking ends on adequate numbers
+        md = (tmp_path / "run" / "report.md").read_text()
+        assert "computed in the background for the best candidate" in md and change in md
+        n = len(_launches(v))
+        inv.ask("candidates 3")
+        v = inv.run()
+    assert len(_launches(v)) == n and not v.pending
+
+
+def test_launch_once_then_resume_from_the_store(proxy_run, tmp_path, monkeypatch):
+    """Batch run without waiting: the launch is pending (the conclusion is not provisional for it) and the
+    report says it is running; a second pass does not launch it again; `resume` finds it in the store (run
+    by this process's background thread) and the ranking uses it."""
+    _xtb_is_expensive(monkeypatch)
+    base, seed, _ = proxy_run
+    best = base.proposals[0]
+    store = _copy_store(seed, tmp_path / "store.sqlite")
+    from concurrent.futures import Future
+
+    from tierchem.agent.graph import RunContext
+
+    held, submit = [], RunContext.submit_background
+
+    def hold(ctx, spec):  # keep the calculation back until both passes are done: the second sees it running
+        held.append((ctx, spec))
+        return Future()
+
+    with monkeypatch.context() as m, _dihalo_run(tmp_path, store, wait_background=False) as inv:
+        m.setattr(RunContext, "submit_background", hold)
+        v = inv.run()
+        assert [(e["purpose"], e["molecule"], e["observable"], e["tier"]) for e in v.pending] == \
+            [("design", best["name"], "ie_type_ii_halogen", 2)]
+        assert not v.conclusion.provisional and not v.conclusion.pending
+        top = v.proposals[0]
+        assert top["name"] == best["name"] and top["basis_kind"][HB] == "proxy"
+        assert top["rigorous"][HB]["status"] == "running" and "running in the background" in top["predictions"][HB]
+        assert "running in the background" in (tmp_path / "run" / "report.md").read_text()
+        inv.ask("candidates 3")
+        v = inv.run()  # still running: not launched twice
+        assert len(held) == 1 and len(_launches(v)) == 1 and len(v.pending) == 1
+        assert v.proposals[0]["rigorous"][HB]["status"] == "running"
+        ctx, spec = held[0]
+        submit(ctx, spec).result(timeout=120)  # the background thread runs it now; the result goes to the store
+    with Investigation.open(tmp_path / "run", wait_background=False) as inv:
+        v = inv.run()
+    assert any("Picked up 1 finished background result" in t["text"] for t in v.transcript)
+    p = next(q for q in v.proposals if q["name"] == best["name"])
+    assert p["basis_kind"][HB] == "computed" and p["rigorous"][HB]["status"] == "computed"
+    assert p["values"]["ie_type_ii_halogen@t2"] == pytest.approx(
+        _stored_energy(store, best["name"], 2), abs=1e-4)
+    assert f"{best['name']}: {HB} prediction now from ie_type_ii_halogen at tier 2 (was a proxy)." in \
+        v.design["notes"]
+
+
+def test_launch_decisions():
+    """Which of the best candidate's deferred calculations go to the background (no calculation runs here)."""
+    from types import SimpleNamespace
+
+    from tierchem.agent.observables import specs_for
+    from tierchem.agent.state import Budget, InvestigationView
+    from tierchem.chem import Molecule
+
+    mol = Molecule.from_smiles("Fc1ccc(I)cc1", name="1-fluoro-4-iodobenzene")
+    spec = specs_for("ie_type_ii_halogen", mol, 2)[0]
+    rid = "ie_type_ii_halogen@t2:1-fluoro-4-iodobenzene"
+
+    def launch(background=True, **view):
+        c = dsn._Cand(SimpleNamespace(name=mol.name), mol)
+        c.deferred = [(c, "ie_type_ii_halogen@t2", "ie_type_ii_halogen", spec)]
+        notes = []
+        out = dsn._launch(c, InvestigationView(**view), background, lambda s: "key-" + s.content_hash(), notes)
+        return out, c.rigorous.get("ie_type_ii_halogen@t2"), notes
+
+    out, status, notes = launch()
+    assert [(p["molecule"], p["observable"], p["tier"], p["background"]) for p in out] == \
+        [(mol.name, "ie_type_ii_halogen", 2, True)] and status == "running" and not notes
+    out, status, notes = launch(background=False)
+    assert not out and status == "not launched: background calculations are off" and "are off" in notes[0]
+    out, status, _ = launch(budget=Budget(cpu_s_limit=0.01))
+    assert not out and status.startswith("not launched: their estimate")
+    out, status, _ = launch(pending=[{"id": "other", "cache_key": "key-" + spec.content_hash()}])
+    assert not out and status == "running"  # already running under the same cache key
+    out, status, _ = launch(results=[{"id": rid, "success": False, "error": "random: SCF crashed"}])
+    assert not out and status == "failed"   # ran and left nothing in the store: not relaunched
