@@ -247,7 +247,7 @@ def benchmark(
     basis: Optional[str] = typer.Option(None),
     data: Optional[Path] = typer.Option(None, envvar="TIERCHEM_REFDATA", help="Reference data folder (refdata)."),
     subset: Optional[str] = typer.Option(None, help="'small': the smallest third, for costly tiers; "
-                                         "'heavy-halogens': entries with Br or I."),
+                                         "'heavy-halogens': entries with Br or I; or system names, comma-separated."),
     executor: str = typer.Option("local", help="local, pool[:N], dask-local[:N] or dask://HOST:PORT."),
     cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
     no_cache: bool = typer.Option(False, help="Use a throw-away store, so every calculation really runs."),

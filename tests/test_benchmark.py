@@ -32,3 +32,16 @@ def test_x40_xtb(refdata):
     report = bench("x40", "--tier", "xtb", "--data", str(refdata))
     assert report["n"] == 40 and report["n_failed"] == 0
     assert report["mae_kcal_mol"] <= 0.90  # raw tblite GFN2-xTB gives 0.86 here
+
+
+def test_subset_by_names_and_unknown_name():
+    from tierchem.tiers.benchmark import load_dataset
+
+    names = [e.name for e in load_dataset("s22", subset="Water_dimer, Ammonia_dimer")]
+    assert names == ["Water_dimer", "Ammonia_dimer"]
+    with pytest.raises(ValueError, match="no system named Wter_dimer"):
+        load_dataset("s22", subset="Wter_dimer")
+    report = bench("s22", "--tier", "xtb", "--subset", "Water_dimer", "--no-cache")
+    assert report["n"] == 1 and report["n_failed"] == 0
+    # GFN2-xTB water dimer vs S22 CCSD(T)/CBS -4.92 kcal/mol: within the method's 0.8 MAE
+    assert abs(report["rows"][0]["deviation_kcal_mol"]) < 0.8

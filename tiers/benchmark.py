@@ -75,7 +75,8 @@ class BenchmarkReport:
 
 
 def load_dataset(name: str, data_dir: str | None = None, subset: str | None = None):
-    """Entries of a dataset by name: s22 (ASE), x40, s66, xb18 (from ``data_dir``)."""
+    """Entries of a dataset by name: s22 (ASE), x40, s66, xb18, x23 (from ``data_dir``); ``subset`` is
+    'small', 'heavy-halogens' or comma-separated system names."""
     name = name.lower()
     if name != "s22" and not data_dir:
         raise ValueError(f"the {name} dataset needs --data DIR (e.g. ../shared/data/refdata)")
@@ -93,6 +94,14 @@ def load_dataset(name: str, data_dir: str | None = None, subset: str | None = No
         # The smallest third by atom count: what the costly tiers can afford.
         entries = sorted(entries, key=lambda e: sum(m.n_atoms for m in _molecules(e)))
         entries = entries[: max(1, len(entries) // 3)]
+    elif subset:  # system names, comma-separated
+        wanted = [w.strip() for w in subset.split(",") if w.strip()]
+        known = {e.name: e for e in entries}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ValueError(f"{name} has no system named {', '.join(unknown)}; "
+                             f"subsets: small, heavy-halogens or names from: {', '.join(known)}")
+        entries = [known[w] for w in wanted]
     return entries
 
 
