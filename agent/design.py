@@ -72,6 +72,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from ..chem.molecule import Molecule
+from ..tiers.harness import installed_cache_key
 from ..tiers.spec import CalcResult, CalcSpec
 from .evidence import best_evidence
 from .hypotheses import TEMPLATES
@@ -298,7 +299,6 @@ def run(v: InvestigationView, runner: Runner, store=None, background: bool = Fal
     plus the background calculations to launch for the best candidate ("_launch", PlannedCalc dumps) and
     what changed since the last pass ("_changes")."""
     from ..chem.analogs import generate_analogs
-    from .graph import cache_key_of
 
     settings = dict(v.design or {})
     n_want = int(settings.get("n_candidates") or DEFAULT_CANDIDATES)
@@ -473,7 +473,7 @@ def run(v: InvestigationView, runner: Runner, store=None, background: bool = Fal
     scored = ranked()
     while scored and store is not None:
         c = by_id[scored[0]["id"]]
-        found = [(j, r) for j in c.deferred if (r := _stored(j[3], store, cache_key_of)) is not None]
+        found = [(j, r) for j in c.deferred if (r := _stored(j[3], store)) is not None]
         if not found:
             break
         c.deferred = [j for j in c.deferred if all(j is not f for f, _ in found)]
@@ -494,7 +494,7 @@ def run(v: InvestigationView, runner: Runner, store=None, background: bool = Fal
                              f"not computed for {', '.join(skipped)}.")
     launch: list[dict] = []
     if scored and by_id[scored[0]["id"]].deferred:
-        launch = _launch(by_id[scored[0]["id"]], v, background, cache_key_of, info["notes"])
+        launch = _launch(by_id[scored[0]["id"]], v, background, info["notes"])
         scored = ranked()  # its notes changed
     info["used_s"] = round(used, 1)
     info["notes"] += changes
@@ -520,12 +520,12 @@ def run(v: InvestigationView, runner: Runner, store=None, background: bool = Fal
             "_launch": launch, "_changes": changes}
 
 
-def _stored(spec: CalcSpec, store, cache_key_of) -> CalcResult | None:
-    key = cache_key_of(spec)
+def _stored(spec: CalcSpec, store) -> CalcResult | None:
+    key = installed_cache_key(spec)
     return store.get(key) if key else None
 
 
-def _launch(c: _Cand, v: InvestigationView, background: bool, cache_key_of, notes: list[str]) -> list[dict]:
+def _launch(c: _Cand, v: InvestigationView, background: bool, notes: list[str]) -> list[dict]:
     """The best candidate's calculations that the design budget left out, as background PlannedCalc dumps:
     none already running (pending) or run before, none when background calculations are off or the budget
     left is short. Sets the candidate's ``rigorous`` status and notes; says in ``notes`` why none went."""
@@ -535,7 +535,7 @@ def _launch(c: _Cand, v: InvestigationView, background: bool, cache_key_of, note
     for j in c.deferred:
         _, k, obs, spec = j
         rid = f"{obs}@t{spec.tier}:{name}"  # the id graph.start_background gives it
-        if rid in running or cache_key_of(spec) in running:
+        if rid in running or installed_cache_key(spec) in running:
             c.rigorous[k], c.notes[k] = "running", "over the design budget; running in the background"
         elif rid in tried:  # it ran and left nothing in the store (a transient failure): not again, or it loops
             c.rigorous[k] = "failed"

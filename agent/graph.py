@@ -36,7 +36,7 @@ from typing import Any, Callable, Literal
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from ..tiers.harness import get_harness
+from ..tiers.harness import installed_cache_key
 from ..tiers.errors import ErrorKind
 from ..tiers.spec import CalcFailure, CalcResult, CalcSpec
 from ..tiers.store import ResultStore
@@ -98,14 +98,6 @@ class RunContext:
             for _, fut in self._queue:
                 fut.cancel()
             self._queue.clear()
-
-
-def cache_key_of(spec: CalcSpec) -> str | None:
-    try:
-        harness = get_harness(spec.engine)
-        return spec.cache_key(harness.versions()) if harness.found() else None
-    except Exception:
-        return None
 
 
 def _ctx(runtime: Runtime) -> RunContext:
@@ -419,7 +411,7 @@ def start_background(ctx: RunContext, p: PlannedCalc, **extra) -> tuple[dict | N
     """Send ``p`` to the background: (its result ref if the store already has it, else None; its pending
     entry, with the cache key under which resume looks for it, else None)."""
     spec = CalcSpec.model_validate(p.spec)
-    key = cache_key_of(spec)
+    key = installed_cache_key(spec)
     hit = ctx.store.get(key) if key else None
     if hit is not None:
         return result_ref(p, hit), None

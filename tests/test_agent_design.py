@@ -366,7 +366,7 @@ def test_launch_decisions():
         c = dsn._Cand(SimpleNamespace(name=mol.name), mol)
         c.deferred = [(c, "ie_type_ii_halogen@t2", "ie_type_ii_halogen", spec)]
         notes = []
-        out = dsn._launch(c, InvestigationView(**view), background, lambda s: "key-" + s.content_hash(), notes)
+        out = dsn._launch(c, InvestigationView(**view), background, notes)
         return out, c.rigorous.get("ie_type_ii_halogen@t2"), notes
 
     out, status, notes = launch()
@@ -376,7 +376,9 @@ def test_launch_decisions():
     assert not out and status == "not launched: background calculations are off" and "are off" in notes[0]
     out, status, _ = launch(budget=Budget(cpu_s_limit=0.01))
     assert not out and status.startswith("not launched: their estimate")
-    out, status, _ = launch(pending=[{"id": "other", "cache_key": "key-" + spec.content_hash()}])
+    from tierchem.tiers.harness import installed_cache_key
+
+    out, status, _ = launch(pending=[{"id": "other", "cache_key": installed_cache_key(spec)}])
     assert not out and status == "running"  # already running under the same cache key
     out, status, _ = launch(results=[{"id": rid, "success": False, "error": "random: SCF crashed"}])
     assert not out and status == "failed"   # ran and left nothing in the store: not relaunched

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Sequence
 
 from .compute import compute
-from .harness import get_harness
+from .harness import installed_cache_key
 from .spec import CalcResult, CalcSpec
 from .store import ResultStore
 
@@ -83,13 +83,8 @@ class Executor:
     def _cached(self, spec: CalcSpec) -> CalcResult | None:
         if self.store is None:
             return None
-        try:
-            harness = get_harness(spec.engine)
-            if not harness.found():
-                return None
-            return self.store.get(spec.cache_key(harness.versions()))
-        except Exception:
-            return None
+        key = installed_cache_key(spec)
+        return self.store.get(key) if key else None
 
     def map(self, specs: Sequence[CalcSpec], progress: ProgressFn | None = None) -> list[CalcResult]:
         """Results in the order of ``specs``; identical specs are computed once."""

@@ -178,3 +178,13 @@ def get_harness(name: str) -> Harness:
     except ImportError as exc:  # a harness whose own imports are missing here
         raise EngineMissingError(f"harness {name!r} could not be imported: {exc}") from None
     return getattr(mod, cls)()
+
+
+
+def installed_cache_key(spec: CalcSpec) -> str | None:
+    """The store key of ``spec`` with the engine versions installed here; None when its engine is not."""
+    try:
+        harness = get_harness(spec.engine)
+        return spec.cache_key(harness.versions()) if harness.found() else None
+    except Exception:  # a harness that cannot even be imported or asked its versions has no key here
+        return None

@@ -61,15 +61,16 @@ def supercell_repeats(cell: np.ndarray, min_width: float) -> tuple[int, int, int
     return tuple(max(1, int(math.ceil(min_width / w - 1e-9))) for w in perpendicular_widths(cell))
 
 
+def image_shifts(cell: np.ndarray, repeats: tuple[int, int, int]) -> np.ndarray:
+    """The lattice translations (Å) of the cell's images in the supercell, in ``replicate``'s order."""
+    grid = np.array([(i, j, k) for i in range(repeats[0]) for j in range(repeats[1]) for k in range(repeats[2])],
+                    float)
+    return grid @ np.asarray(cell, float)
+
+
 def replicate(fragments: Sequence[Molecule], cell: np.ndarray, repeats: tuple[int, int, int]) -> list[Molecule]:
     """The fragments of every image of the cell in the supercell, image by image."""
-    out = []
-    for i in range(repeats[0]):
-        for j in range(repeats[1]):
-            for k in range(repeats[2]):
-                shift = np.array([i, j, k], float) @ cell
-                out.extend(m.with_coords(m.coords + shift) for m in fragments)
-    return out
+    return [m.with_coords(m.coords + shift) for shift in image_shifts(cell, repeats) for m in fragments]
 
 
 def unique_molecules(fragments: Sequence[Molecule]) -> dict[str, tuple[Molecule, int]]:

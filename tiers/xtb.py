@@ -80,7 +80,6 @@ class _System:
         self.numbers = np.array([z for f in fragments for z in f.atomic_numbers], dtype=np.int32)
         self.sizes = [f.n_atoms for f in fragments]
         coords = np.vstack([f.coords for f in fragments])
-        self.coords0 = coords
         self.shift = np.zeros(3)
         if origin == "com":  # the dipole of a charged system depends on the origin
             from ase.data import atomic_masses
@@ -188,23 +187,22 @@ def _ase_calculator_class():
         class TBLiteSystemCalculator(Calculator):
             implemented_properties = ["energy", "forces"]
 
-            def __init__(self, system: _System, n_images: int = 1, **kwargs):
+            def __init__(self, system: _System, image_shifts: np.ndarray | None = None, **kwargs):
                 super().__init__(**kwargs)
                 self.system = system
-                self.n_images = n_images  # system = n_images copies of the atoms, image by image
+                # system = one copy of the atoms per lattice translation (Å), image by image
+                self.shifts = np.zeros((1, 3)) if image_shifts is None else np.asarray(image_shifts, float)
                 self.n_calls = 0
 
             def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
                 super().calculate(atoms, properties, system_changes)
-                xyz = self.atoms.get_positions()
-                if self.n_images > 1:  # every image moves with the cell's atoms
-                    shifts = self.system.coords0.reshape(self.n_images, len(xyz), 3) - self.system.coords0[:len(xyz)]
-                    xyz = (xyz[None] + shifts).reshape(-1, 3)
+                n = len(self.shifts)  # every image moves with the cell's atoms
+                xyz = (self.atoms.get_positions()[None] + self.shifts[:, None]).reshape(-1, 3)
                 res = self.system.singlepoint(xyz)
                 self.n_calls += 1
-                grad = np.asarray(res.get("gradient"), float).reshape(self.n_images, -1, 3)
+                grad = np.asarray(res.get("gradient"), float).reshape(n, -1, 3)
                 # E per cell = E(supercell) / n; its gradient is the mean over the images
-                self.results["energy"] = float(res.get("energy")) / self.n_images * Hartree
+                self.results["energy"] = float(res.get("energy")) / n * Hartree
                 self.results["forces"] = -grad.mean(axis=0) * Hartree / Bohr
 
         _ASE_CALCULATOR = TBLiteSystemCalculator
@@ -317,15 +315,14 @@ class XTBHarness(Harness):
         from ase.optimize import BFGS
         from ase.units import kcal, mol
 
-        from .periodic import perpendicular_widths, replicate, supercell_repeats
+        from .periodic import image_shifts, perpendicular_widths, replicate, supercell_repeats
 
         frags = list(fragments)
         cell = np.asarray(cell, float)
         min_width = float(spec.keywords.get("supercell_min_width_angstrom", DEFAULT_SUPERCELL_WIDTH))
         repeats = supercell_repeats(cell, min_width)
-        n_images = int(np.prod(repeats))
         system = _System(replicate(frags, cell, repeats), spec, cell=cell * np.array(repeats)[:, None])
-        calc = _ase_calculator_class()(system, n_images=n_images)
+        calc = _ase_calculator_class()(system, image_shifts=image_shifts(cell, repeats))
         atoms = Atoms(symbols=[s for f in frags for s in f.symbols], positions=np.vstack([f.coords for f in frags]),
                       cell=cell, pbc=True)
         atoms.calc = calc
