@@ -25,6 +25,7 @@ cache_app = typer.Typer(help="The shared result store.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
 LEVEL_HELP = "Tier 0-4 or a name: mmff, classical, xtb, dft, mp2, ccsd(t)."
+JSON_HELP = "Print conclusion.json's content on stdout (the other output goes to stderr)."
 
 
 def _console(stderr: bool = False):
@@ -318,24 +319,35 @@ def cache_clear(cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_
 
 # --------------------------------------------------------------------- demo
 @app.command()
-def demo(run_dir: Path = typer.Option(Path("runs/demo"), help="Where the demo's run lives (reused: resumes)."),
+def demo(directory: Optional[Path] = typer.Argument(None, metavar="DIR", show_default=False,
+                                                   help="Where the demo's run lives (default: runs/demo; "
+                                                   "reused: resumes)."),
+         run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="The same as DIR."),
          wait: bool = typer.Option(False, "--wait/--no-wait", help="Also finish the slow DFT confirmations "
-                                   "(~10+ minutes more on 2 cores) instead of leaving them to `tierchem resume`.")):
+                                   "(~10+ minutes more on 2 cores) instead of leaving them to `tierchem resume`."),
+         as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """The main job: investigate the shipped dihalobenzene example, offline, with the built-in planner."""
     import time
 
+    from .series import SeriesError
     from .session import Investigation, example_path
 
-    console = _console()
-    example = example_path("dihalobenzenes")
-    question = (example / "question.txt").read_text().strip()
-    console.print(f"[bold]Question:[/] {question}\n[dim]series: {example / 'series.csv'}; run: {run_dir}[/]")
-    t0 = time.perf_counter()
-    if (run_dir / "checkpoints.sqlite").exists():
-        inv = Investigation.open(run_dir, wait_background=wait)
-    else:
-        inv = Investigation.create(example, question, run_dir, wait_background=wait)
-    _drive(inv, interactive=False)
+    if directory is not None and run_dir is not None and directory != run_dir:
+        fail(f"two run directories given: {directory} and --run-dir {run_dir}; give one")
+    run_dir = directory or run_dir or Path("runs/demo")
+    console = _console(stderr=as_json)
+    try:
+        example = example_path("dihalobenzenes")
+        question = (example / "question.txt").read_text().strip()
+        console.print(f"[bold]Question:[/] {question}\n[dim]series: {example / 'series.csv'}; run: {run_dir}[/]")
+        t0 = time.perf_counter()
+        if (run_dir / "checkpoints.sqlite").exists():
+            inv = Investigation.open(run_dir, wait_background=wait)
+        else:
+            inv = Investigation.create(example, question, run_dir, wait_background=wait)
+    except (SeriesError, FileExistsError, FileNotFoundError, ImportError, ValueError) as exc:
+        fail(str(exc))
+    _drive(inv, interactive=False, as_json=as_json)
     console.print(f"[dim]wall time {time.perf_counter() - t0:.0f} s[/]")
 
 
@@ -360,24 +372,30 @@ def investigate(
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for background calculations before ending "
                               "(else the conclusion stays provisional until `tierchem resume`)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Result store folder (default: shared cache)."),
+    store: Optional[Path] = typer.Option(None, "--store", help="The result store's SQLite file itself "
+                                         "(instead of --cache-dir, which holds results.sqlite)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """Investigate why the target of a series differs from its analogs."""
     from .series import SeriesError
     from .session import Investigation
 
+    if store is not None and cache_dir is not None:
+        fail("give --store FILE or --cache-dir FOLDER, not both")
+    store_path = store if store is not None else cache_dir / "results.sqlite" if cache_dir else None
     try:
         inv = Investigation.create(series, question, run_dir, llm=llm, tier_cap=tier_cap, cpu_budget_s=budget_s,
-                                   executor=executor, wait_background=wait,
-                                   store_path=cache_dir / "results.sqlite" if cache_dir else None)
-    except (SeriesError, FileExistsError, ImportError, ValueError) as exc:
+                                   executor=executor, wait_background=wait, store_path=store_path)
+    except (SeriesError, FileExistsError, FileNotFoundError, ImportError, ValueError) as exc:
         fail(str(exc))
-    _drive(inv, interactive)
+    _drive(inv, interactive, as_json=as_json)
 
 
 @app.command()
 def resume(run_dir: Path = typer.Argument(..., help="The run directory of an investigation."),
            interactive: bool = typer.Option(False, "--interactive", "-i"),
-           wait: bool = typer.Option(True, "--wait/--no-wait")):
+           wait: bool = typer.Option(True, "--wait/--no-wait"),
+           as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """Continue an investigation after a stop, crash or kill -9; finished calculations come from the store."""
     from .session import Investigation
 
@@ -385,7 +403,7 @@ def resume(run_dir: Path = typer.Argument(..., help="The run directory of an inv
         inv = Investigation.open(run_dir, wait_background=wait)
     except (FileNotFoundError, ImportError, ValueError) as exc:
         fail(str(exc))
-    _drive(inv, interactive)
+    _drive(inv, interactive, as_json=as_json)
 
 
 @app.command()
@@ -420,36 +438,44 @@ def graph(out: Optional[Path] = typer.Option(None, "--out", help="Write the Merm
         typer.echo(str(out))
 
 
-def _drive(inv, interactive: bool) -> None:
-    """Run an investigation in batch (no prompts) or pausing at each steering point."""
-    console = _console()
+def _drive(inv, interactive: bool, as_json: bool = False) -> None:
+    """Run an investigation in batch (no prompts) or pausing at each steering point; then say what it found
+    (``as_json``: conclusion.json's content on stdout, the rest on stderr)."""
+    console = _console(stderr=as_json)
     with inv:
         if not interactive:
             inv.run()
-        else:
-            from .planner import COMMANDS_HELP
-
-            console.print("Steering commands (empty line: continue; 'quit': leave, resumable):\n" + COMMANDS_HELP,
-                          highlight=False)
-            while True:
-                v = inv.run(until="steer")
-                for t in v.transcript[-6:]:
-                    console.print(f"[bold]{t['speaker']}:[/] {t['text']}", highlight=False)
-                if not inv.next_steps:
-                    break
-                console.print(inv.board(), highlight=False)
-                while True:
-                    line = typer.prompt("steer", default="", show_default=False).strip()
-                    if not line:
-                        break
-                    if line in ("quit", "exit"):
-                        console.print(f"Left; continue with `tierchem resume {inv.run_dir}`.")
-                        return
-                    console.print(inv.ask(line), highlight=False)
+        elif not _steer(inv, console):
+            return
         c = inv.conclusion()
         console.print(f"[bold]{'Provisional conclusion' if c and c['provisional'] else 'Conclusion'}:[/] "
                       + (inv.state.conclusion.summary if inv.state.conclusion else "none"), highlight=False)
         console.print(f"Report: {inv.run_dir / 'report.md'}  conclusion: {inv.run_dir / 'conclusion.json'}")
+        if as_json:
+            typer.echo(json.dumps(c, indent=2))
+
+
+def _steer(inv, console) -> bool:
+    """Run pausing at each steering point for commands; False if the user left (the run stays resumable)."""
+    from .planner import COMMANDS_HELP
+
+    console.print("Steering commands (empty line: continue; 'quit': leave, resumable):\n" + COMMANDS_HELP,
+                  highlight=False)
+    while True:
+        v = inv.run(until="steer")
+        for t in v.transcript[-6:]:
+            console.print(f"[bold]{t['speaker']}:[/] {t['text']}", highlight=False)
+        if not inv.next_steps:
+            return True
+        console.print(inv.board(), highlight=False)
+        while True:
+            line = typer.prompt("steer", default="", show_default=False).strip()
+            if not line:
+                break
+            if line in ("quit", "exit"):
+                console.print(f"Left; continue with `tierchem resume {inv.run_dir}`.")
+                return False
+            console.print(inv.ask(line), highlight=False)
 
 
 if __name__ == "__main__":

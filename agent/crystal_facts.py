@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .state import Hypothesis, Series
+from .state import CrystalCheck, CrystalFacts, Hypothesis, Series
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,14 @@ def _signature(h: Hypothesis) -> tuple[tuple[str, ...], str] | None:
     return SIGNATURES.get(h.id) or (SIGNATURES.get(h.category) if h.kind == "cause" else None)
 
 
-def read_crystals(series: Series) -> dict:
-    """Read the series' CIFs (``observed['cif']``) and compare them; {} when the series has none."""
+def read_crystals(series: Series) -> CrystalFacts | None:
+    """Read the series' CIFs (``observed['cif']``) and compare them; None when the series has none."""
     from ..chem.crystal import read_cif
     from ..chem.crystal_contacts import compare_crystals, crystal_features, match_molecule
 
     rows = [(m, m.observed.get("cif")) for m in series.members if m.observed.get("cif")]
     if not rows:
-        return {}
+        return None
     base = Path(series.source).parent if Path(series.source).suffix else Path(series.source)
     crystals, warnings, summaries = {}, [], {}
     for member, rel in rows:
@@ -82,62 +82,62 @@ def read_crystals(series: Series) -> dict:
         summaries[member.name] = {"cif": rel, "z": cr.z, "space_group": cr.space_group,
                                   "density": cr.density, "packing_coefficient": cr.packing_coefficient,
                                   "features": feats, "n_warnings": len(cr.warnings)}
-    out = {"crystals": summaries, "warnings": warnings, "facts": [], "target_read": False}
+    out = CrystalFacts(crystals=summaries, warnings=warnings)
     target = series.target.name
     if target not in crystals:
         if any(m.name == target for m, _ in rows):
-            out["facts"].append(f"The target's crystal ({target}) could not be used; no crystal facts about it.")
+            out.facts.append(f"The target's crystal ({target}) could not be used; no crystal facts about it.")
         return out
-    out["target_read"] = True
+    out.target_read = True
     analogs = [crystals[a.name] for a in series.analogs if a.name in crystals]
     cmp = compare_crystals(crystals[target], analogs)
-    out["comparison"] = {k: cmp[k] for k in ("only_in_target", "absent_from_target", "per_analog")}
-    out["target_features"] = sorted(cmp["features"][target])
+    out.comparison = {k: cmp[k] for k in ("only_in_target", "absent_from_target", "per_analog")}
+    out.target_features = sorted(cmp["features"][target])
     names = ", ".join(a.name for a in analogs)
     if analogs:
         for f in cmp["only_in_target"]:
-            out["facts"].append(f"{f} contacts in {target}'s crystal, absent from {names}'.")
+            out.facts.append(f"{f} contacts in {target}'s crystal, absent from {names}'.")
         for f in cmp["absent_from_target"]:
-            out["facts"].append(f"{f} contacts in every analog's crystal ({names}), absent from {target}'s.")
+            out.facts.append(f"{f} contacts in every analog's crystal ({names}), absent from {target}'s.")
         if not cmp["only_in_target"] and not cmp["absent_from_target"]:
-            out["facts"].append(f"{target}'s crystal shows the same kinds of contacts as {names}'.")
+            out.facts.append(f"{target}'s crystal shows the same kinds of contacts as {names}'.")
     else:
-        kinds = ", ".join(out["target_features"]) or "no contact shorter than the vdW sum"
-        out["facts"].append(f"{target}'s crystal shows {kinds} (no analog crystal to compare with).")
+        kinds = ", ".join(out.target_features) or "no contact shorter than the vdW sum"
+        out.facts.append(f"{target}'s crystal shows {kinds} (no analog crystal to compare with).")
     return out
 
 
-def check(h: Hypothesis, crystal: dict) -> dict:
-    """{status: consistent | inconsistent | not_applicable, reason} of a hypothesis against the target's crystal."""
-    if not crystal or not crystal.get("target_read"):
-        return {"status": "not_applicable", "reason": "no crystal structure of the target was read"}
+def check(h: Hypothesis, crystal: CrystalFacts | None) -> CrystalCheck:
+    """Whether a hypothesis is consistent with the target's crystal (consistent | inconsistent | not_applicable)."""
+    if crystal is None or not crystal.target_read:
+        return CrystalCheck(status="not_applicable", reason="no crystal structure of the target was read")
     sig = _signature(h)
     if sig is None:
-        return {"status": "not_applicable",
-                "reason": "the hypothesis has no contact signature that the crystal analysis can check"}
+        return CrystalCheck(status="not_applicable",
+                            reason="the hypothesis has no contact signature that the crystal analysis can check")
     prefixes, words = sig
-    feats = crystal.get("target_features", [])
+    feats = crystal.target_features
     seen = [f for f in feats if f.startswith(prefixes)]
     if not seen:
-        return {"status": "inconsistent",
-                "reason": f"it predicts {words} in the target's crystal, and the observed crystal has none"}
-    only = set(crystal.get("comparison", {}).get("only_in_target", []))
+        return CrystalCheck(status="inconsistent",
+                            reason=f"it predicts {words} in the target's crystal, and the observed crystal has none")
+    only = set(crystal.comparison.get("only_in_target", []))
     tail = ("; only the target's crystal has them" if seen and all(f in only for f in seen)
             else "; analog crystals have them too, so they alone do not explain the difference"
-            if crystal.get("crystals") and len(crystal["crystals"]) > 1 else "")
-    return {"status": "consistent", "reason": f"the target's crystal shows {', '.join(seen)}{tail}"}
+            if len(crystal.crystals) > 1 else "")
+    return CrystalCheck(status="consistent", reason=f"the target's crystal shows {', '.join(seen)}{tail}")
 
 
-def apply_checks(hypotheses: list[Hypothesis], crystal: dict) -> None:
+def apply_checks(hypotheses: list[Hypothesis], crystal: CrystalFacts | None) -> None:
     """Lower the confidence of hypotheses inconsistent with the target's crystal (in place), with the reason."""
-    if not crystal or not crystal.get("target_read"):
+    if crystal is None or not crystal.target_read:
         return
     for h in hypotheses:
         if h.status == "rejected" or h.pinned:
             continue
         c = check(h, crystal)
-        if c["status"] == "inconsistent":
-            note = f"inconsistent with the observed crystal: {c['reason']} (confidence x{INCONSISTENT_FACTOR})"
+        if c.status == "inconsistent":
+            note = f"inconsistent with the observed crystal: {c.reason} (confidence x{INCONSISTENT_FACTOR})"
             if note not in h.reason:  # once per verdict: a reason left unchanged keeps its lowered confidence
                 h.confidence = round(h.confidence * INCONSISTENT_FACTOR, 2)
                 h.reason = f"{h.reason} [{note}]" if h.reason else note
@@ -145,21 +145,20 @@ def apply_checks(hypotheses: list[Hypothesis], crystal: dict) -> None:
 
 # ------------------------------------------------------------------ report
 def crystal_json(v) -> dict | None:
-    c = v.crystal or {}
-    if not c:
+    c = v.crystal
+    if c is None:
         return None
-    return {"facts": c.get("facts", []), "warnings": c.get("warnings", []),
-            "crystals": c.get("crystals", {}),
-            "checks": {h.id: check(h, c) for h in v.hypotheses}}
+    return {"facts": c.facts, "warnings": c.warnings, "crystals": c.crystals,
+            "checks": {h.id: check(h, c).model_dump() for h in v.hypotheses}}
 
 
 def crystal_markdown(v) -> list[str]:
     """The report's crystal section: observed facts, warnings, and each hypothesis's consistency with them."""
-    c = v.crystal or {}
-    if not c:
+    c = v.crystal
+    if c is None:
         return []
     out = ["## Observed crystal structures", ""]
-    rows = c.get("crystals", {})
+    rows = c.crystals
     if rows:
         out += ["| molecule | CIF | space group | Z | density g/cm3 | packing coeff. | contacts |", "|---|---|---|---|---|---|---|"]
         for name, r in rows.items():
@@ -168,14 +167,14 @@ def crystal_markdown(v) -> list[str]:
             pc = "—" if r.get("packing_coefficient") is None else f"{r['packing_coefficient']:.3f}"
             out.append(f"| {name} | `{r['cif']}` | {r.get('space_group') or '—'} | {r.get('z')} | {dens} | {pc} | {feats} |")
         out += [""]
-    if c.get("facts"):
-        out += ["**Facts to explain**", ""] + [f"- {f}" for f in c["facts"]] + [""]
-    if c.get("warnings"):
+    if c.facts:
+        out += ["**Facts to explain**", ""] + [f"- {f}" for f in c.facts] + [""]
+    if c.warnings:
         out += ["**Crystal warnings** (the analysis went on with what was sound)", ""] + [
-            f"- {w}" for w in c["warnings"]] + [""]
+            f"- {w}" for w in c.warnings] + [""]
     out += ["**Consistency of each hypothesis with the target's crystal**", "",
             "| hypothesis | status | check | why |", "|---|---|---|---|"]
     for h in sorted(v.hypotheses, key=lambda h: (h.priority, h.id)):
         ck = check(h, c)
-        out.append(f"| {h.id} | {h.status} | {ck['status']} | {ck['reason']} |")
+        out.append(f"| {h.id} | {h.status} | {ck.status} | {ck.reason} |")
     return out + [""]

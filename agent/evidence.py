@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from .state import Evidence, Hypothesis, ValueRef
+from .state import CrystalFacts, Evidence, Hypothesis, ValueRef
 
 SEPARATES_Z = 2.0
 NOT_SEPARATE_Z = 1.0
@@ -127,7 +127,8 @@ def _confidence(evs: list[Evidence]) -> float:
     return min(0.95, 0.4 + 0.08 * min(z, 5.0) + 0.05 * top)
 
 
-def judge(hypotheses: list[Hypothesis], evidence: list[Evidence], crystal: dict | None = None) -> list[Hypothesis]:
+def judge(hypotheses: list[Hypothesis], evidence: list[Evidence],
+          crystal: CrystalFacts | None = None) -> list[Hypothesis]:
     """New statuses for all hypotheses from the evidence (pinned ones are left alone); with observed
     ``crystal`` facts (agent.crystal_facts), hypotheses inconsistent with them lose confidence."""
     out = [h.model_copy(deep=True) for h in hypotheses]
@@ -138,7 +139,7 @@ def judge(hypotheses: list[Hypothesis], evidence: list[Evidence], crystal: dict 
     for cause in [h for h in out if h.kind == "cause"]:
         mechs = [m for m in out if m.kind == "mechanism" and m.mechanism_of == cause.id and not m.pinned]
         _judge_mechanisms(cause, mechs, evidence)
-    if crystal:
+    if crystal is not None:
         from .crystal_facts import apply_checks
 
         apply_checks(out, crystal)

@@ -35,6 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..chem.features import (donor_feature, has_n_o_or_s, heavy_halogen_feature, intramolecular_pair_feature,
+                             is_aromatic, rotor_feature, tautomer_feature)
 from ..chem.molecule import Molecule
 from .state import Hypothesis, ObservableUse
 
@@ -43,68 +45,8 @@ CATEGORIES = (
     "pi_stacking_quadrupole", "dipole_antiparallel", "shape_sterics", "tautomerism",
     "dispersion_polarisability", "other",
 )
-HEAVY_HALOGENS = ("I", "Br", "Cl")
 
 Feature = Callable[[Molecule], object]
-
-
-# ------------------------------------------------------------------ structural features
-def _neighbours(m: Molecule, i: int) -> list[int]:
-    return [b if a == i else a for a, b, _ in m.bonds if i in (a, b)]
-
-
-def heavy_halogen_feature(m: Molecule) -> str:
-    """The heaviest C-bound Cl/Br/I and how many there are, e.g. 'I x2'; '' if none."""
-    for el in HEAVY_HALOGENS:
-        n = sum(1 for i, s in enumerate(m.symbols) if s == el and any(m.symbols[j] == "C" for j in _neighbours(m, i)))
-        if n:
-            return f"{el} x{n}"
-    return ""
-
-
-def donor_feature(m: Molecule) -> str:
-    """Polar hydrogens by donor element, e.g. 'O-H x1'; '' if none."""
-    counts: dict[str, int] = {}
-    for i, s in enumerate(m.symbols):
-        if s == "H":
-            nb = _neighbours(m, i)
-            if nb and m.symbols[nb[0]] in ("N", "O"):
-                key = f"{m.symbols[nb[0]]}-H"
-                counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{k} x{v}" for k, v in sorted(counts.items()))
-
-
-def rotor_feature(m: Molecule) -> int:
-    from rdkit.Chem import Lipinski, RemoveHs
-
-    return int(Lipinski.NumRotatableBonds(RemoveHs(m.to_rdkit())))
-
-
-def intramolecular_pair_feature(m: Molecule) -> int:
-    """Donor H / acceptor pairs that could close a 6- or 7-membered ring (4-5 bonds apart)."""
-    from rdkit import Chem
-
-    rd = m.to_rdkit()
-    dist = Chem.GetDistanceMatrix(rd)
-    n = 0
-    for h, s in enumerate(m.symbols):
-        nb = _neighbours(m, h)
-        if s == "H" and nb and m.symbols[nb[0]] in ("N", "O"):
-            n += sum(1 for a, sa in enumerate(m.symbols) if sa in ("N", "O") and a != nb[0] and 4 <= dist[h][a] <= 5)
-    return n
-
-
-def tautomer_feature(m: Molecule) -> int:
-    from rdkit import Chem
-    from rdkit.Chem.MolStandardize import rdMolStandardize
-
-    return len(rdMolStandardize.TautomerEnumerator().Enumerate(Chem.RemoveHs(m.to_rdkit())))
-
-
-def _is_aromatic(m: Molecule) -> bool:
-    from rdkit.Chem import rdMolDescriptors
-
-    return rdMolDescriptors.CalcNumAromaticRings(m.to_rdkit()) > 0
 
 
 # ------------------------------------------------------------------ the library
@@ -139,10 +81,6 @@ def _always(ms: list[Molecule]) -> tuple[bool, str]:
     return True, ""
 
 
-def _has_nos(m: Molecule) -> bool:
-    return any(s in ("N", "O", "S") for s in m.symbols)
-
-
 LIBRARY: tuple[Template, ...] = (
     Template(
         "halogen_bond",
@@ -158,7 +96,7 @@ LIBRARY: tuple[Template, ...] = (
             MechanismTemplate("type_i_contact", "through type I C-X···X-C contacts (symmetric angles, "
                               "a close-packing contact without sigma-hole alignment)", "ie_type_i_halogen"),
             MechanismTemplate("xb_acceptor", "through linear C-X···A halogen bonds to an N/O/S acceptor",
-                              "ie_halogen_bond", applicable=lambda ms: any(_has_nos(m) for m in ms)),
+                              "ie_halogen_bond", applicable=lambda ms: any(has_n_o_or_s(m) for m in ms)),
         ),
         priority=3,
     ),
@@ -193,7 +131,7 @@ LIBRARY: tuple[Template, ...] = (
         "pi_stacking_quadrupole",
         "Aromatic stacking (quadrupole electrostatics plus dispersion) is stronger in {target} and favours a "
         "stacked packing its analogs do not adopt.",
-        _any(_is_aromatic, "no member is aromatic"),
+        _any(is_aromatic, "no member is aromatic"),
         (ObservableUse(observable="ie_stack", role="decisive", direction="lower"),),
     ),
     Template(

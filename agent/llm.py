@@ -71,7 +71,7 @@ def _summary(v: InvestigationView) -> str:
     hyps = "\n".join(f"- {h.id} ({h.category}, {h.kind}, {h.status}): {h.statement} {h.reason[:200]}"
                      for h in v.hypotheses)
     ev = "\n".join(f"- {e.summary}" for e in v.evidence)
-    done = sorted({f"{r['observable']}@{r['tier']}" for r in v.results})
+    done = sorted({f"{r.observable}@{r.tier}" for r in v.results})
     return (f"Question: {v.question}\nTarget: {s.target.name} ({s.target.smiles}); analogs: "
             + ", ".join(f"{a.name} ({a.smiles})" for a in s.analogs)
             + f"\nTier cap {v.budget.tier_cap}; budget left {v.budget.left_s:.0f} s.\nHypotheses:\n{hyps}\n"
@@ -132,7 +132,7 @@ class LLMPlanner:
     def plan(self, v: InvestigationView) -> PlanStep:
         prompt = (_summary(v) + "\nChoose the next calculations (kind='compute' with observable and tier) for "
                   "live hypotheses, or kind='conclude' if no calculation could change a verdict. Explain why.")
-        done = {(r["observable"], r["tier"]) for r in [*v.results, *v.pending]}
+        done = {(r.observable, r.tier) for r in [*v.results, *v.pending]}
 
         def validate(step: PlanStep) -> PlanStep:
             good, dropped = [], []
@@ -170,8 +170,9 @@ class LLMPlanner:
             pass
         ids = [h.id for h in v.hypotheses]
         prompt = (_summary(v) + f"\nThe scientist says: {text!r}\nMap this to actions (add_hypothesis with text "
-                  f"and category; reject/reopen/priority/explain with hypothesis_id from {ids}; compute with "
-                  "observable and tier; stop).")
+                  f"and category; reject/reopen/pushback/priority/explain with hypothesis_id from {ids} (pushback: "
+                  "the scientist disputes a verdict, with the reason as text); compute with observable and tier; "
+                  "exclude/allow with elements; candidates with count; design_budget with seconds; stop).")
 
         def validate(step: PlanStep) -> PlanStep:
             for a in step.actions:

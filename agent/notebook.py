@@ -1,17 +1,18 @@
-"""Rich displays for Jupyter, and the figures the report shares with them.
+"""Rich displays for Jupyter.
 
 Everything here reads an :class:`~tierchem.agent.state.InvestigationView` (or an
-:class:`~tierchem.agent.session.Investigation`); nothing changes the investigation
+:class:`~tierchem.agent.session.Investigation`, passed in as ``inv``: the facade imports
+this module, never the other way round); nothing changes the investigation
 except :class:`Chat`, which acts only through ``Investigation.ask`` and ``run``.
+The rows, figures and formatting are the report's too (agent.views); this module
+adds how a notebook shows them.
 
 - :class:`Board`: the hypothesis board (status, confidence, evidence count, tier
   reached). A ``str`` (plain text for the CLI and ``print``) that also renders as
   HTML and Markdown in a notebook.
 - :class:`EvidenceTable`: evidence per tier with verdicts and uncertainties.
-- :func:`evidence_figure` (each observable per molecule per tier, with ±σ bars) and
-  :func:`ladder_figure` (interaction energies across tiers), wrapped in :class:`Plot`
-  (inline PNG in a notebook; :meth:`Plot.png` for the report). Built on
-  ``matplotlib.figure.Figure`` directly, not pyplot: no global state, safe in threads.
+- :func:`evidence_figure` and :func:`ladder_figure` (agent.views), each a :class:`Plot`
+  (inline PNG in a notebook).
 - :func:`show_molecules`, :func:`show_dimer`, :func:`show_crystal_contacts`: 3-D views (py3Dmol).
 - :class:`Chat`: an ipywidgets chat that queues steering requests and runs the
   investigation to its next steering point in a thread, streaming the transcript
@@ -24,37 +25,23 @@ where it is needed, with an error that says what to install.
 from __future__ import annotations
 
 import html
-import io
 import logging
 import threading
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from .views import (  # noqa: F401  (Plot, the figures and board_rows are this module's API too)
+    BOARD_HEAD, EVIDENCE_HEAD, Plot, Table, as_view, board_rows, evidence_cells, evidence_count, evidence_figure,
+    evidence_items, ladder_figure, plain_cells, plotted_observables, require,
+)
+
 if TYPE_CHECKING:
     from ..chem.molecule import Molecule
-    from .session import Investigation
-    from .state import Evidence, InvestigationView
+    from .state import InvestigationView
 
 log = logging.getLogger(__name__)
 
-TIER_SHORT = {0: "MMFF94", 1: "GAFF2", 2: "GFN2-xTB", 3: "B3LYP-D3", 4: "MP2/CC"}
-TIER_COLORS = {0: "#7f7f7f", 1: "#1f77b4", 2: "#2ca02c", 3: "#d62728", 4: "#9467bd"}
 STATUS_COLORS = {"root-cause": "#1b7837", "mechanism-of": "#5aae61", "supported": "#a6dba0",
                  "open": "#f7f7f7", "rejected": "#d9d9d9"}
-
-
-def _need(module: str, pip_name: str):
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ImportError(f"{module} is needed for this display: pip install {pip_name} "
-                          "(or pip install 'tierchem[notebook]')") from None
-
-
-def _view(obj) -> "InvestigationView":
-    """An InvestigationView from a view or an Investigation."""
-    return obj.state if hasattr(obj, "run_dir") else obj
 
 
 def _member(v: "InvestigationView", name: str):
@@ -65,94 +52,53 @@ def _member(v: "InvestigationView", name: str):
 
 
 def _table_html(head: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "tierchem") -> str:
-    """An HTML table; cells are already escaped HTML."""
+    """An HTML table with inline styles (a notebook has no stylesheet); cells are already escaped HTML."""
     return (f"<table class='{cls}'><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
             + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows) + "</tbody></table>")
 
 
-def _table_md(head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
-    return "\n".join(out)
-
-
 # ====================================================================== the board
-def evidence_count(v: "InvestigationView", h) -> int:
-    """How many evidence items (observable x tier) bear on a hypothesis."""
-    names = {u.observable for u in h.observables}
-    return sum(1 for e in v.evidence if e.observable in names and e.verdict != "not_computed")
-
-
-def board_rows(v: "InvestigationView") -> list[dict]:
-    """The board's rows, in priority order: id, category, kind, status, confidence, evidence, tier."""
-    rows = []
-    for h in sorted(v.hypotheses, key=lambda h: (h.priority, h.id)):
-        rows.append({"id": h.id, "category": h.category,
-                     "kind": h.kind + (f" of {h.mechanism_of}" if h.mechanism_of else ""),
-                     "status": h.status, "confidence": h.confidence, "evidence": evidence_count(v, h),
-                     "tier": h.tier_reached, "source": h.source, "priority": h.priority})
-    return rows
-
-
 class Board(str):
     """The hypothesis board: plain text as a ``str``; HTML and Markdown in a notebook."""
 
-    HEAD = ("id", "category", "kind", "status", "confidence", "evidence", "tier reached", "source")
+    HEAD = BOARD_HEAD
 
     def __new__(cls, v: "InvestigationView"):
         rows = board_rows(v)
         lines = [f"{'id':34s} {'status':13s} {'conf':>5s} {'evid':>4s} {'tier':>4s}  category"]
         for r in rows:
-            lines.append(f"{r['id']:34s} {r['status']:13s} {r['confidence']:5.2f} {r['evidence']:4d} "
-                         f"{r['tier']:4d}  {r['category']}")
+            lines.append(f"{r.id:34s} {r.status:13s} {r.confidence:5.2f} {r.evidence:4d} {r.tier:4d}  {r.category}")
         obj = super().__new__(cls, "\n".join(lines))
         obj.rows = rows
         return obj
 
-    def _cells(self, r: dict) -> list[str]:
-        return [r["id"], r["category"], r["kind"], r["status"], f"{r['confidence']:.2f}", str(r["evidence"]),
-                str(r["tier"]) if r["tier"] >= 0 else "—", r["source"]]
-
     def _repr_html_(self) -> str:
         rows = []
         for r in self.rows:
-            cells = [html.escape(c) for c in self._cells(r)]
-            color = STATUS_COLORS.get(r["status"], "#fff")
+            cells = [html.escape(c) for c in r.cells()]
+            color = STATUS_COLORS.get(r.status, "#fff")
             cells[3] = f"<span style='background:{color};padding:1px 6px;border-radius:3px'>{cells[3]}</span>"
             rows.append(cells)
         return "<div><b>Hypothesis board</b>" + _table_html(self.HEAD, rows) + "</div>"
 
     def _repr_markdown_(self) -> str:
-        return "**Hypothesis board**\n\n" + _table_md(self.HEAD, [self._cells(r) for r in self.rows])
+        return "**Hypothesis board**\n\n" + Table(self.HEAD, [r.cells() for r in self.rows]).markdown()
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython's text/plain: the table, not a quoted string
         p.text(str(self))
 
 
 # ====================================================================== evidence
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3g}"
-
-
 class EvidenceTable:
     """Evidence per tier: target and analog values, ±σ, effect (z), verdict, adequacy."""
 
-    HEAD = ("tier", "observable", "target", "analogs", "±σ", "effect (z)", "verdict", "adequate")
+    HEAD = ("tier", *EVIDENCE_HEAD)
 
     def __init__(self, v: "InvestigationView", tier: int | None = None, observable: str | None = None):
-        self.items: list["Evidence"] = sorted(
-            (e for e in v.evidence
-             if (tier is None or e.tier == tier) and (observable is None or e.observable == observable)),
-            key=lambda e: (e.tier, e.observable))
+        self.items = evidence_items(v, tier, observable)
 
     def rows(self) -> list[list[str]]:
-        out = []
-        for e in self.items:
-            eff = "—" if e.effect is None else f"{e.effect:.3g} ({e.z:.1f})"
-            out.append([str(e.tier), f"{e.observable} [{e.unit}]", f"{e.target.molecule}: {_fmt(e.target.value)}",
-                        "; ".join(f"{a.molecule}: {_fmt(a.value)}" for a in e.analogs), f"{e.sigma:.2g}", eff,
-                        e.verdict, "yes" if e.adequate else f"no: {e.adequacy_note}"])
-        return out
+        return [[str(e.tier), *plain_cells(evidence_cells(e))] for e in self.items]
 
     def __str__(self) -> str:
         return "\n".join("  ".join(r[:7]) for r in self.rows()) or "no evidence yet"
@@ -164,151 +110,12 @@ class EvidenceTable:
         return _table_html(self.HEAD, [[html.escape(c) for c in r] for r in self.rows()])
 
     def _repr_markdown_(self) -> str:
-        return _table_md(self.HEAD, self.rows())
-
-
-# ====================================================================== figures
-class Plot:
-    """A matplotlib figure that shows itself as an inline PNG (no pyplot needed)."""
-
-    def __init__(self, figure, caption: str = ""):
-        self.figure = figure
-        self.caption = caption
-
-    def png(self, dpi: int = 110) -> bytes:
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        return buf.getvalue()
-
-    def save(self, path, dpi: int = 110):
-        from pathlib import Path
-
-        Path(path).write_bytes(self.png(dpi))
-        return path
-
-    def _repr_png_(self) -> bytes:
-        return self.png()
-
-    def __repr__(self) -> str:
-        return f"<Plot: {self.caption or 'figure'}>"
-
-
-def _figure(n_panels: int, ncols: int = 3, panel=(3.6, 2.9)):
-    from matplotlib.figure import Figure
-
-    _need("matplotlib", "matplotlib")
-    ncols = max(1, min(ncols, n_panels))
-    nrows = (n_panels + ncols - 1) // ncols
-    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows + 0.4), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax in axes[n_panels:]:
-        ax.set_visible(False)
-    return fig, axes[:n_panels]
-
-
-def _values(e: "Evidence") -> list[tuple[str, float | None]]:
-    return [(e.target.molecule, e.target.value)] + [(a.molecule, a.value) for a in e.analogs]
-
-
-def _short_name(name: str, width: int = 22) -> str:
-    return name if len(name) <= width else name[:width - 1] + "…"
-
-
-def plotted_observables(v: "InvestigationView") -> list[str]:
-    """Observables with at least one number, those that tested more hypotheses first."""
-    uses: dict[str, int] = {}
-    for h in v.hypotheses:
-        for u in h.observables:
-            uses[u.observable] = uses.get(u.observable, 0) + 1
-    have = {e.observable for e in v.evidence if any(x is not None for _, x in _values(e))}
-    return sorted(have, key=lambda o: (-uses.get(o, 0), o))
-
-
-def evidence_figure(v, observables: Sequence[str] | None = None, max_panels: int = 9) -> Plot | None:
-    """Each observable per molecule per tier, with ±σ bars (filled: adequate tier; hollow: not).
-
-    ``v``: an InvestigationView or Investigation. None when there is nothing to plot.
-    """
-    v = _view(v)
-    names = list(observables) if observables is not None else plotted_observables(v)[:max_panels]
-    names = [n for n in names if any(e.observable == n for e in v.evidence)]
-    if not names:
-        return None
-    fig, axes = _figure(len(names))
-    mols = [m.name for m in v.series.members if m.role != "proposed"]
-    tiers_seen: set[int] = set()
-    for ax, name in zip(axes, names):
-        items = sorted((e for e in v.evidence if e.observable == name), key=lambda e: e.tier)
-        n = len(items)
-        for k, e in enumerate(items):
-            vals = dict(_values(e))
-            xs = [i + (k - (n - 1) / 2) * 0.18 for i, m in enumerate(mols) if vals.get(m) is not None]
-            ys = [vals[m] for m in mols if vals.get(m) is not None]
-            if not ys:
-                continue
-            c = TIER_COLORS.get(e.tier, "k")
-            tiers_seen.add(e.tier)
-            ax.errorbar(xs, ys, yerr=[e.sigma] * len(ys) if e.sigma < 1e6 else None, fmt="o", ms=6, capsize=3,
-                        color=c, mfc=c if e.adequate else "white", mec=c, lw=1.2)
-        unit = items[0].unit
-        best = max(items, key=lambda e: (e.adequate, e.tier))
-        ax.set_title(f"{name}" + (f" [{unit}]" if unit else ""), fontsize=9)
-        ax.text(0.02, 0.97, f"t{best.tier}: {best.verdict.replace('_', ' ')}", transform=ax.transAxes,
-                fontsize=7, va="top", color="#444")
-        ax.set_xticks(range(len(mols)))
-        ax.set_xticklabels([_short_name(m) for m in mols], fontsize=7, rotation=20, ha="right")
-        ax.set_xlim(-0.6, len(mols) - 0.4)
-        ax.tick_params(axis="y", labelsize=7)
-        ax.grid(axis="y", alpha=0.3)
-        ax.get_xticklabels()[0].set_fontweight("bold")  # the target comes first
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], marker="o", ls="", color=TIER_COLORS[t], label=f"tier {t} ({TIER_SHORT[t]})")
-               for t in sorted(tiers_seen)]
-    handles.append(Line2D([], [], marker="o", ls="", color="k", mfc="white", label="tier not adequate"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6), fontsize=8, frameon=False)
-    return Plot(fig, "Each observable per molecule (target first, in bold) and tier; bars ±σ per molecule "
-                     "(the tier's comparison uncertainty); hollow markers: the tier is not adequate for a verdict.")
-
-
-def ladder_figure(v, observables: Sequence[str] | None = None) -> Plot | None:
-    """Interaction energies across the tier ladder, one line per molecule (±σ bars). None if nothing to show."""
-    v = _view(v)
-    names = list(observables) if observables is not None else sorted(
-        {e.observable for e in v.evidence if e.observable.startswith("ie_")})
-    names = [n for n in names if any(e.observable == n and any(x is not None for _, x in _values(e))
-                                     for e in v.evidence)]
-    if not names:
-        return None
-    fig, axes = _figure(len(names), ncols=min(3, len(names)))
-    mols = [m.name for m in v.series.members if m.role != "proposed"]
-    styles = ["-o", "--s", ":^", "-.D", "-v", "--P"]
-    for ax, name in zip(axes, names):
-        items = sorted((e for e in v.evidence if e.observable == name), key=lambda e: e.tier)
-        for i, mol in enumerate(mols):
-            pts = [(e.tier, dict(_values(e)).get(mol), e.sigma) for e in items]
-            pts = [p for p in pts if p[1] is not None]
-            if not pts:
-                continue
-            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts], fmt=styles[i % len(styles)],
-                        capsize=3, ms=5, lw=1.5 if i == 0 else 1.0, label=_short_name(mol, 22),
-                        color="#d62728" if i == 0 else None)
-        tiers = sorted({e.tier for e in items})
-        ax.set_xticks(tiers)
-        ax.set_xticklabels([f"{t}\n{TIER_SHORT[t]}" for t in tiers], fontsize=7)
-        ax.set_xlim(min(tiers) - 0.5, max(tiers) + 0.5)
-        ax.axhline(0, color="#999", lw=0.6)
-        ax.set_title(f"{name} [kcal/mol]", fontsize=9)
-        ax.tick_params(axis="y", labelsize=7)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(fontsize=7, frameon=False)
-    return Plot(fig, "Energy ladder: contact interaction energies (kcal/mol; negative binds) at each tier, "
-                     "one line per molecule (the target in red), bars ±σ.")
+        return Table(self.HEAD, self.rows()).markdown()
 
 
 # ====================================================================== 3-D structures
 def _py3dmol_view(width: int, height: int):
-    py3Dmol = _need("py3Dmol", "py3Dmol")
+    py3Dmol = require("py3Dmol", "py3Dmol")
     return py3Dmol.view(width=width, height=height)
 
 
@@ -340,7 +147,7 @@ def show_molecules(mols: Sequence["Molecule"] | "Molecule", width: int = 640, he
     """3-D views of molecules (side by side with ``grid``; else overlaid as given)."""
     mols = [mols] if hasattr(mols, "symbols") else list(mols)
     if grid and len(mols) > 1:
-        py3Dmol = _need("py3Dmol", "py3Dmol")
+        py3Dmol = require("py3Dmol", "py3Dmol")
         view = py3Dmol.view(width=width, height=height, viewergrid=(1, len(mols)), linked=False)
         for k, m in enumerate(mols):
             view.addModel(m.to_molblock(), "mol", viewer=(0, k))
@@ -357,7 +164,7 @@ def show_molecules(mols: Sequence["Molecule"] | "Molecule", width: int = 640, he
 
 def show_series(v, width: int = 900, height: int = 300):
     """The series' molecules side by side (target first)."""
-    v = _view(v)
+    v = as_view(v)
     return show_molecules([m.mol() for m in v.series.members], width=width, height=height)
 
 
@@ -368,7 +175,7 @@ def show_dimer(v, molecule: str, observable: str = "ie_type_ii_halogen", width: 
 
     from .observables import OBSERVABLES
 
-    v = _view(v)
+    v = as_view(v)
     obs = OBSERVABLES.get(observable)
     if obs is None or obs.task != "interaction_energy":
         raise ValueError(f"{observable!r} is not an interaction-energy observable; use one of "
@@ -400,7 +207,7 @@ def crystal_of(v, molecule: str):
 
     from ..chem.crystal import read_cif
 
-    v = _view(v)
+    v = as_view(v)
     rel = _member(v, molecule).observed.get("cif")
     if not rel:
         raise FileNotFoundError(f"{molecule} has no crystal structure in the series (add a 'cif' column)")
@@ -446,7 +253,7 @@ def show_crystal_contacts(crystal, kinds: Sequence[str] | None = ("halogen_halog
 
 
 # ====================================================================== the investigation at a glance
-def investigation_html(inv: "Investigation") -> str:
+def investigation_html(inv: Any) -> str:
     """The facade's notebook display: question, where it stands, conclusion, board, queue."""
     v = inv.state
     esc = html.escape
@@ -469,7 +276,7 @@ def investigation_html(inv: "Investigation") -> str:
     return "<div class='tierchem'>" + "".join(parts) + "</div>"
 
 
-def investigation_markdown(inv: "Investigation") -> str:
+def investigation_markdown(inv: Any) -> str:
     v = inv.state
     if not v.series:
         return f"**tierchem investigation** in `{inv.run_dir}`: not started yet."
@@ -508,8 +315,8 @@ class Chat:
     :meth:`step`, :meth:`run_to_end`, :meth:`wait`.
     """
 
-    def __init__(self, inv: "Investigation"):
-        w = _need("ipywidgets", "ipywidgets")
+    def __init__(self, inv: Any):
+        w = require("ipywidgets", "ipywidgets")
         self.inv = inv
         self.lines: list[str] = []
         self.error: BaseException | None = None

@@ -28,13 +28,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..chem.elements import SIGMA_HOLE_HALOGENS as HEAVY_HALOGENS  # heaviest first
 from ..chem.molecule import Molecule
 from ..tiers.catalogue import make_spec
 from ..tiers.spec import CalcResult, CalcSpec
 
 log = logging.getLogger(__name__)
 
-HEAVY_HALOGENS = ("I", "Br", "Cl")
 TIER_LEVEL = {0: "mmff", 1: "classical", 2: "xtb", 3: "dft", 4: "mp2"}
 
 
@@ -135,18 +135,11 @@ def _intramolecular_hbonds(m: Molecule, r: CalcResult) -> float:
 
 
 def intramolecular_hbond_pairs(m: Molecule, cutoff: float = 2.3) -> list[tuple[int, int]]:
-    adj = {i: set() for i in range(m.n_atoms)}
-    for i, j, _ in m.bonds:
-        adj[i].add(j)
-        adj[j].add(i)
+    adj = m.neighbours()
 
     def bond_distance(a: int, b: int) -> int:
-        seen, frontier, d = {a}, {a}, 0
-        while frontier and b not in frontier:
-            frontier = {n for f in frontier for n in adj[f]} - seen
-            seen |= frontier
-            d += 1
-        return d if b in frontier else 99
+        path = m.bond_path(a, b)
+        return len(path) - 1 if path else 99
 
     xyz = m.coords
     pairs = []
@@ -318,22 +311,7 @@ def read_value(name: str, molecule: Molecule, results: Sequence[CalcResult]) -> 
 
 
 def estimate_seconds(spec: CalcSpec) -> float:
-    """A rough cost (seconds, 2 cores) before running, from the design's timings.
+    """A rough cost (seconds, 2 cores) before running: the harness's own cost model."""
+    from ..tiers.harness import estimate_seconds as harness_estimate
 
-    Tier 3 scales with the number of basis functions (~atoms^3); one SCF of a
-    12-atom aromatic in def2-SVP takes ~20 s here, a counterpoise dimer three SCFs.
-    """
-    n = spec.n_atoms
-    if spec.tier == 0:
-        return 0.05 if spec.task == "descriptors" else 0.5
-    if spec.tier == 1:
-        return 1.0 + 0.3 * len(spec.molecules)
-    if spec.tier == 2:
-        return 0.05 + 0.002 * n ** 2
-    heavy = sum(1 for m in spec.molecules for s in m.symbols if s != "H")
-    scf = 20.0 * (heavy / 8.0) ** 2.5
-    if spec.tier == 3:
-        if spec.task == "interaction_energy":  # 3 SCFs in the dimer basis + 2 monomers
-            return scf * 3.5
-        return scf * (2.5 if spec.task == "esp" else 1.0)
-    return scf * 3 * (6 if "CCSD" in spec.method.upper() else 1.5)
+    return harness_estimate(spec)

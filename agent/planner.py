@@ -59,7 +59,7 @@ def live(view: InvestigationView):
 
 def attempted(view: InvestigationView) -> set[tuple[str, int]]:
     """(observable, tier) pairs already computed, failed, skipped or running in the background."""
-    return {(r["observable"], r["tier"]) for r in [*view.results, *view.pending]}
+    return {(r.observable, r.tier) for r in [*view.results, *view.pending]}
 
 
 class BuiltinPlanner:
@@ -193,7 +193,7 @@ def parse_design_command(words: list[str]) -> PlanStep | None:
         if len(rest) != 2 or not re.fullmatch(r"\d+", rest[1]):
             raise ValueError("'design budget' needs seconds, e.g. 'design budget 300'")
         return PlanStep(reasoning=f"The design may spend up to {rest[1]} s (estimated) per pass.",
-                        actions=[Action(kind="design_budget", count=int(rest[1]))])
+                        actions=[Action(kind="design_budget", seconds=float(rest[1]))])
     if verb == "more" and rest[:1] == ["candidates"]:
         rest = rest[1:]
         verb = "candidates"
@@ -247,7 +247,7 @@ def parse_command(text: str, view: InvestigationView | None = None) -> PlanStep:
             reason = " ".join(rest[1:]) or "the scientist disputes this verdict"
             return PlanStep(reasoning=f"The scientist pushes back on {hid}: {reason}. I reopen it, raise its "
                                       "priority and recompute its observables one tier higher.",
-                            actions=[Action(kind="reopen", hypothesis_id=hid, text=f"pushback: {reason}"),
+                            actions=[Action(kind="pushback", hypothesis_id=hid, text=reason),
                                      Action(kind="priority", hypothesis_id=hid, priority=1)])
         if verb == "priority":
             hid = need_id()

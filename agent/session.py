@@ -151,7 +151,8 @@ class Investigation:
 
     def ask(self, message: str, priority: int | None = None) -> str:
         """Queue a steering request (durable at once). Read-only questions (why, help) are answered now too."""
-        from .graph import explain, write_inbox
+        from .inbox import write_inbox
+        from .steering import explain
         from .planner import COMMANDS_HELP
 
         text = message.strip()
@@ -171,7 +172,7 @@ class Investigation:
 
     def queue(self) -> list[dict]:
         """Pending requests in the order they will be honoured (queued and not yet taken in)."""
-        from .graph import read_inbox
+        from .inbox import read_inbox
 
         v = self.state
         known = {r.id for r in v.requests}
@@ -195,7 +196,7 @@ class Investigation:
     def plot(self, kind: Literal["evidence", "ladder"] = "evidence", observables=None):
         """``evidence``: each observable per molecule per tier with ±σ; ``ladder``: interaction
         energies across tiers. An inline PNG in a notebook; None when there is nothing to plot yet."""
-        from .notebook import evidence_figure, ladder_figure
+        from .views import evidence_figure, ladder_figure
 
         return (ladder_figure if kind == "ladder" else evidence_figure)(self.state, observables)
 

@@ -1,22 +1,21 @@
 """The investigation's typed state.
 
-Two layers:
+Every record that travels between the agent's modules is a pydantic model here
+(``SeriesMember``, ``Hypothesis``, ``Evidence``, ``ResultRef``, ``PendingCalc``,
+``Proposal``, ``DesignState``, ``Conclusion`` ...). The state's fields are declared
+once, on :class:`InvestigationView`, each with its LangGraph reducer;
+:data:`GraphState` (the checkpointed TypedDict of JSON-ready values, so LangGraph's
+SQLite saver stores it without custom serialisers and any tool can read a run
+directory) is derived from that declaration.
 
-- pydantic models (``SeriesMember``, ``Hypothesis``, ``Evidence``, ``Request``,
-  ``Conclusion`` ...) that validate each item;
-- ``GraphState``, the LangGraph state: a TypedDict of JSON-ready values (lists of
-  the models' dumps) with reducers, so LangGraph's SQLite checkpointer stores it
-  without custom serialisers and a run directory can be read by any tool.
-
-``view(state)`` turns a graph state into an ``InvestigationView`` of models for
-the nodes, planners and report; nodes return partial updates built with
-``dump``.
+``view(state)`` validates a graph state into an ``InvestigationView``; nodes return
+partial updates built with ``dump``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,9 +121,14 @@ class Request(_Model):
 
 
 class Action(_Model):
-    """A typed planner action. Both planners produce these; nothing else acts."""
+    """A typed planner action. Both planners produce these; nothing else acts.
 
-    kind: Literal["compute", "add_hypothesis", "reject", "reopen", "priority", "explain",
+    ``pushback`` disputes a verdict: the hypothesis is reopened and its observables are queued one
+    tier higher. ``candidates`` sets how many confirmatory molecules to propose (``count``);
+    ``design_budget`` the estimated seconds one design pass may spend (``seconds``).
+    """
+
+    kind: Literal["compute", "add_hypothesis", "reject", "reopen", "pushback", "priority", "explain",
                   "conclude", "stop", "note", "exclude", "allow", "candidates", "design_budget"]
     observable: str | None = None
     tier: int | None = None
@@ -133,8 +137,8 @@ class Action(_Model):
     text: str | None = None
     priority: int | None = None
     elements: list[str] = Field(default_factory=list, description="element symbols, for exclude/allow")
-    count: int | None = Field(None, description="how many confirmatory candidates ('candidates'), or seconds "
-                                                "('design_budget')")
+    count: int | None = Field(None, description="how many confirmatory candidates ('candidates')")
+    seconds: float | None = Field(None, description="estimated seconds per design pass ('design_budget')")
 
 
 class PlanStep(_Model):
@@ -144,7 +148,14 @@ class PlanStep(_Model):
     actions: list[Action] = Field(default_factory=list)
 
 
+def result_id(observable: str, tier: int, molecule: str) -> str:
+    """The one id of an observable computed at a tier for a molecule ('*': the whole series)."""
+    return f"{observable}@t{tier}:{molecule}"
+
+
 class PlannedCalc(_Model):
+    """A calculation the plan (or the design) will run for one observable, tier and molecule."""
+
     spec: dict[str, Any]
     observable: str
     tier: int
@@ -152,20 +163,195 @@ class PlannedCalc(_Model):
     estimate_s: float
     background: bool = False
 
+    @property
+    def ref_id(self) -> str:
+        return result_id(self.observable, self.tier, self.molecule)
 
-class MechanismLink(_Model):
+
+class PendingCalc(PlannedCalc):
+    """A background calculation: where resume looks for its result (``cache_key``), and what it is for
+    (``design`` ones, on candidates, leave the conclusion final)."""
+
     id: str
+    cache_key: str | None = None
+    purpose: Literal["verdict", "design"] = "verdict"
+
+    @classmethod
+    def of(cls, p: PlannedCalc, cache_key: str | None, purpose: str = "verdict") -> "PendingCalc":
+        return cls(**p.model_dump(), id=p.ref_id, cache_key=cache_key, purpose=purpose)
+
+    def planned(self) -> PlannedCalc:
+        return PlannedCalc(**self.model_dump(include=set(PlannedCalc.model_fields)))
+
+
+class ResultRef(_Model):
+    """What the investigation keeps of one calculation: the store key of its result, or why there is none.
+    ``value`` is set only for values known without a calculation (a feature absent, a count)."""
+
+    id: str
+    observable: str
+    tier: int
+    molecule: str
+    success: bool
+    cache_key: str | None = None
+    value: float | None = None
+    error: str | None = None
+    note: str = ""
+    wall_time_s: float = 0.0
+    from_cache: bool = False
+
+    @classmethod
+    def of(cls, p: PlannedCalc, r) -> "ResultRef":
+        """The ref of ``p``'s result ``r`` (a tiers.spec.CalcResult)."""
+        return cls(id=p.ref_id, observable=p.observable, tier=p.tier, molecule=p.molecule, success=r.success,
+                   cache_key=r.cache_key, error=None if r.success else f"{r.error.kind.value}: {r.error.message}",
+                   wall_time_s=round(r.wall_time_s, 3), from_cache=r.from_cache)
+
+    @classmethod
+    def without_calc(cls, observable: str, tier: int, molecule: str, *, value: float | None = None,
+                     error: str | None = None, note: str = "") -> "ResultRef":
+        """A ref with no calculation behind it: a value known by structure, or a reason nothing ran."""
+        return cls(id=result_id(observable, tier, molecule), observable=observable, tier=tier, molecule=molecule,
+                   success=error is None, value=value, error=error, note=note)
+
+
+class Escalation(_Model):
+    tier: int
+    reason: str
+    n_calcs: int
+    estimate_s: float
+    time: float = Field(default_factory=time.time)
+
+
+class Utterance(_Model):
+    """One transcript entry."""
+
+    speaker: str
+    text: str
+    time: float = Field(default_factory=time.time)
+
+
+class CrystalCheck(_Model):
+    status: Literal["consistent", "inconsistent", "not_applicable"]
+    reason: str
+
+
+class CrystalFacts(_Model):
+    """Observed crystal facts (agent.crystal_facts.read_crystals): per-member summaries, the facts about the
+    target's crystal that the hypotheses must explain, and warnings."""
+
+    crystals: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)
+    target_read: bool = False
+    comparison: dict[str, Any] = Field(default_factory=dict)
+    target_features: list[str] = Field(default_factory=list)
+
+
+class DesignHypothesis(_Model):
+    """A hypothesis a design pass reads a candidate through: its role and predictor."""
+
+    id: str
+    role: str
+    observable: str
+    tier: int
+    evidence: str
+
+
+class RigorousCalc(_Model):
+    """The best candidate's adequate calculation beyond the design budget, and where it stands."""
+
+    observable: str
+    tier: int
+    status: str   # computed | running | failed | not launched: <why>
+
+
+class Proposal(_Model):
+    """A ranked confirmatory molecule with the experiment and each hypothesis's predicted outcome."""
+
+    id: str
+    rank: int = 0
+    smiles: str
+    name: str
+    transformation: str
+    description: str
+    discrimination: float
+    sa_score: float
+    heavy_atoms: int
+    rank_score: float
+    coverage: float
+    basis_kind: dict[str, str | None] = Field(default_factory=dict, description="hypothesis -> computed|proxy|None")
+    positions: dict[str, float | None] = Field(default_factory=dict)
+    values: dict[str, Any] = Field(default_factory=dict)
+    experiment: str = ""
+    predictions: dict[str, str] = Field(default_factory=dict)
+    evidence_refs: list[str] = Field(default_factory=list)
+    basis: dict[str, str] = Field(default_factory=dict, description="hypothesis -> evidence id")
+    rigorous: dict[str, RigorousCalc] = Field(default_factory=dict)
+
+
+class RankedName(_Model):
+    name: str
+    rank_score: float
+
+
+class DesignState(_Model):
+    """The scientist's design settings and the last design pass's record."""
+
+    exclude: list[str] = Field(default_factory=list)
+    n_candidates: int | None = None
+    hypotheses: list[DesignHypothesis] = Field(default_factory=list)
+    limit_s: float | None = None
+    notes: list[str] = Field(default_factory=list)
+    estimated_s: float | None = None
+    used_s: float | None = None
+    pool: int | None = None
+    ranked: list[RankedName] = Field(default_factory=list)
+
+
+class DesignPass(_Model):
+    """What one design pass returns to the graph."""
+
+    proposals: list[Proposal]
+    design: DesignState
+    text: list[str] = Field(default_factory=list, description="transcript lines")
+    used_s: float = 0.0
+    launch: list[PlannedCalc] = Field(default_factory=list, description="background calculations to start")
+    changes: list[str] = Field(default_factory=list, description="what changed since the last pass")
+
+
+class RootCause(_Model):
     category: str
+    id: str
     statement: str
-    evidence: list[str] = Field(default_factory=list)
+    confidence: float
+    evidence: str
+    tier: int
+
+
+class MechanismStep(RootCause):
+    mechanism_of: str
+
+
+class RejectedHypothesis(_Model):
+    category: str
+    id: str
+    reason: str
+
+
+class OpenHypothesis(_Model):
+    category: str
+    id: str
+    status: str
+    reason: str
 
 
 class Conclusion(_Model):
     provisional: bool = True
-    root_cause: dict[str, Any] | None = None
-    mechanism: list[dict[str, Any]] = Field(default_factory=list)
-    rejected: list[dict[str, Any]] = Field(default_factory=list)
-    open: list[dict[str, Any]] = Field(default_factory=list)
+    root_cause: RootCause | None = None
+    mechanism: list[MechanismStep] = Field(default_factory=list)
+    rejected: list[RejectedHypothesis] = Field(default_factory=list)
+    open: list[OpenHypothesis] = Field(default_factory=list)
     confidence: str = "low"
     caveats: list[str] = Field(default_factory=list)
     predictions: list[str] = Field(default_factory=list)
@@ -199,50 +385,32 @@ def append(old: list | None, new: list | None) -> list:
     return (old or []) + (new or [])
 
 
-class GraphState(TypedDict, total=False):
-    question: str
-    series: dict
-    hypotheses: Annotated[list[dict], merge_by_id]
-    evidence: Annotated[list[dict], merge_by_id]
-    requests: Annotated[list[dict], merge_by_id]
-    transcript: Annotated[list[dict], append]
-    plan: list[dict]            # PlannedCalc dumps waiting for the compute node
-    results: Annotated[list[dict], merge_by_id]  # {id: cache_key, observable, tier, molecule, success, wall_time_s, from_cache, error}
-    pending: list[dict]         # background PlannedCalc dumps with their cache_key
-    budget: dict
-    tier: int                   # the highest tier planned so far
-    escalations: Annotated[list[dict], append]  # {tier, reason, estimate_s, n_calcs}
-    conclusion: dict
-    directives: list[dict]      # scientist-requested Action dumps waiting for the planner
-    crystal: dict               # observed crystal facts (agent.crystal_facts.read_crystals)
-    design: dict                # design settings: {"exclude": [...], "n_candidates": N} and the last pass's notes
-    proposals: list[dict]       # ranked confirmatory molecules (agent.design)
-    stop: bool
-    step: int
-
-
 class InvestigationView(BaseModel):
-    """The graph state as models, for reading."""
+    """The investigation's state, as models: the one declaration of its fields.
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    A field annotated ``Annotated[..., reducer]`` is merged by that reducer when a node returns it
+    (LangGraph); any other field is replaced.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     question: str = ""
     series: Series | None = None
-    hypotheses: list[Hypothesis] = Field(default_factory=list)
-    evidence: list[Evidence] = Field(default_factory=list)
-    requests: list[Request] = Field(default_factory=list)
-    transcript: list[dict] = Field(default_factory=list)
-    plan: list[PlannedCalc] = Field(default_factory=list)
-    results: list[dict] = Field(default_factory=list)
-    pending: list[dict] = Field(default_factory=list)
+    hypotheses: Annotated[list[Hypothesis], merge_by_id] = Field(default_factory=list)
+    evidence: Annotated[list[Evidence], merge_by_id] = Field(default_factory=list)
+    requests: Annotated[list[Request], merge_by_id] = Field(default_factory=list)
+    transcript: Annotated[list[Utterance], append] = Field(default_factory=list)
+    plan: list[PlannedCalc] = Field(default_factory=list, description="waiting for the compute node")
+    results: Annotated[list[ResultRef], merge_by_id] = Field(default_factory=list)
+    pending: list[PendingCalc] = Field(default_factory=list, description="background calculations")
     budget: Budget = Field(default_factory=Budget)
-    tier: int = -1
-    escalations: list[dict] = Field(default_factory=list)
+    tier: int = Field(-1, description="the highest tier planned so far")
+    escalations: Annotated[list[Escalation], append] = Field(default_factory=list)
     conclusion: Conclusion | None = None
-    directives: list[Action] = Field(default_factory=list)
-    crystal: dict = Field(default_factory=dict)
-    design: dict = Field(default_factory=dict)
-    proposals: list[dict] = Field(default_factory=list)
+    directives: list[Action] = Field(default_factory=list, description="scientist-requested actions for the planner")
+    crystal: CrystalFacts | None = None
+    design: DesignState = Field(default_factory=DesignState)
+    proposals: list[Proposal] = Field(default_factory=list, description="ranked confirmatory molecules")
     stop: bool = False
     step: int = 0
 
@@ -253,29 +421,23 @@ class InvestigationView(BaseModel):
         return sorted((r for r in self.requests if r.status == "pending"), key=lambda r: (r.priority, r.seq))
 
 
+def _graph_state_schema() -> type:
+    """The LangGraph state: each view field as JSON-ready data, with the field's reducer if it has one."""
+    fields = {}
+    for name, hint in get_type_hints(InvestigationView, include_extras=True).items():
+        if name not in InvestigationView.model_fields:
+            continue
+        reducers = [m for m in getattr(hint, "__metadata__", ()) if callable(m)]
+        fields[name] = Annotated[Any, reducers[0]] if reducers else Any
+    return TypedDict("GraphState", fields, total=False)
+
+
+GraphState = _graph_state_schema()
+
+
 def view(state: dict) -> InvestigationView:
-    s = dict(state or {})
-    return InvestigationView(
-        question=s.get("question", ""),
-        series=Series.model_validate(s["series"]) if s.get("series") else None,
-        hypotheses=[Hypothesis.model_validate(h) for h in s.get("hypotheses", [])],
-        evidence=[Evidence.model_validate(e) for e in s.get("evidence", [])],
-        requests=[Request.model_validate(r) for r in s.get("requests", [])],
-        transcript=list(s.get("transcript", [])),
-        plan=[PlannedCalc.model_validate(p) for p in s.get("plan", [])],
-        results=list(s.get("results", [])),
-        pending=list(s.get("pending", [])),
-        budget=Budget.model_validate(s.get("budget", {})),
-        tier=s.get("tier", -1),
-        escalations=list(s.get("escalations", [])),
-        conclusion=Conclusion.model_validate(s["conclusion"]) if s.get("conclusion") else None,
-        directives=[Action.model_validate(a) for a in s.get("directives", [])],
-        crystal=dict(s.get("crystal") or {}),
-        design=dict(s.get("design") or {}),
-        proposals=list(s.get("proposals") or []),
-        stop=bool(s.get("stop", False)),
-        step=int(s.get("step", 0)),
-    )
+    """The graph state validated into models."""
+    return InvestigationView.model_validate({k: v for k, v in dict(state or {}).items() if v is not None})
 
 
 def dump(items) -> list[dict]:
@@ -283,5 +445,5 @@ def dump(items) -> list[dict]:
 
 
 def say(speaker: str, text: str) -> dict:
-    """A transcript entry."""
-    return {"speaker": speaker, "text": text, "time": time.time()}
+    """A transcript entry, ready for a state update."""
+    return Utterance(speaker=speaker, text=text).model_dump(mode="json")

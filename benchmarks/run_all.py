@@ -13,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 REFDATA = HERE.parent.parent / "shared" / "data" / "refdata"
 
-CLI = [sys.executable, "-m", "tierchem.agent.cli"]
+CLI = [sys.executable, "-m", "tierchem"]
 COMMANDS = [
     CLI + ["benchmark", "s22", "--tier", "mmff", "--no-cache"],
     CLI + ["benchmark", "s22", "--tier", "classical", "--no-cache"],

@@ -59,8 +59,9 @@ from typing import Callable, Iterable, Iterator
 
 from pydantic import BaseModel, ConfigDict
 
+from .elements import ATOMIC_NUMBER, HALOGENS, SIGMA_HOLE_HALOGENS
 from .errors import MoleculeError
-from .molecule import ATOMIC_NUMBER, Molecule, parse_smiles
+from .molecule import Molecule, parse_smiles
 
 TRANSFORMATIONS = (
     "replace_halogen",
@@ -72,9 +73,10 @@ TRANSFORMATIONS = (
     "rigidify_rotor",
 )
 
-HALOGENS = ("F", "Cl", "Br", "I")
-SIGMA_HOLE_HALOGENS = ("Cl", "Br", "I")
-_HALOGEN_RANK = {s: k for k, s in enumerate(HALOGENS)}
+# Halogens lightest first: the rank orders sigma-hole depth, and ties in the order of
+# replacements go to the lighter halogen.
+_LIGHTEST_FIRST = HALOGENS[::-1]
+_HALOGEN_RANK = {s: k for k, s in enumerate(_LIGHTEST_FIRST)}
 
 # Where SA scores come from: "rdkit-contrib" (sascorer) or "fallback" (see _sa_fallback).
 SA_SCORE_SOURCE: str | None = None
@@ -380,7 +382,7 @@ def _replace_halogen(mol) -> Iterator[Edit]:
         groups = [[i] for i in _symmetry_representatives(mol, sites)]
         if len(sites) > 1:
             groups.append(sites)
-        swaps = sorted((h for h in HALOGENS if h != old),
+        swaps = sorted((h for h in _LIGHTEST_FIRST if h != old),
                        key=lambda h: (h == "F", abs(_HALOGEN_RANK[h] - _HALOGEN_RANK[old])))
         for new in swaps + ["H"]:
             for group in groups:
@@ -719,6 +721,42 @@ def name_molecule(mol) -> str | None:
         mol = Chem.MolFromSmiles(mol)
         if mol is None:
             return None
+    ring = _single_aromatic_ring(mol)
+    if ring is None:
+        return None
+    subs = _named_substituents(mol, ring)
+    if subs is None:
+        return None
+    ring_symbols = [mol.GetAtomWithIdx(i).GetSymbol() for i in ring]
+    n_count = ring_symbols.count("N")
+    parent = _parent(subs, ring_symbols)
+    if parent is None:
+        return None
+    anchor, parent_name, ester = parent
+    prefixes = {p: name for p, name in subs.items() if p != anchor or n_count}
+    locant = _lowest_locants(prefixes, anchor)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for p, name in prefixes.items():
+        groups[name].append(locant[p])
+    omit_locants = parent_name == "benzene" and len(prefixes) == 1
+    parts = []
+    for name in sorted(groups):
+        locs = sorted(groups[name])
+        if name in _COMPOUND_PREFIXES:
+            text = f"{_COMPOUND_MULTIPLIERS[len(locs)]}({name})"
+        else:
+            text = _MULTIPLIERS[len(locs)] + name
+        parts.append(text if omit_locants else ",".join(map(str, locs)) + "-" + text)
+    body = "-".join(parts) + parent_name
+    if ester:
+        body = "methyl " + body
+    return body
+
+
+def _single_aromatic_ring(mol) -> tuple[int, ...] | None:
+    """The atoms of the molecule's one ring when it is a neutral benzene or mono-aza ring."""
+    from rdkit import Chem
+
     rings = mol.GetRingInfo().AtomRings()
     if len(rings) != 1 or len(rings[0]) != 6 or Chem.GetFormalCharge(mol) != 0:
         return None
@@ -726,11 +764,16 @@ def name_molecule(mol) -> str | None:
     if not all(mol.GetAtomWithIdx(i).GetIsAromatic() for i in ring):
         return None
     ring_symbols = [mol.GetAtomWithIdx(i).GetSymbol() for i in ring]
-    n_count = ring_symbols.count("N")
-    if set(ring_symbols) - {"C", "N"} or n_count > 1:
+    if set(ring_symbols) - {"C", "N"} or ring_symbols.count("N") > 1:
         return None
+    return ring
+
+
+def _named_substituents(mol, ring) -> dict[int, str] | None:
+    """Ring position -> prefix name of each substituent; None if one is unknown, a position
+    carries two, or atoms are left over."""
     table = _substituent_table()
-    subs: dict[int, str] = {}  # ring position -> prefix name
+    subs: dict[int, str] = {}
     covered = set(ring)
     for pos, i in enumerate(ring):
         for nb in mol.GetAtomWithIdx(i).GetNeighbors():
@@ -746,22 +789,27 @@ def name_molecule(mol) -> str | None:
             covered |= _branch_atoms(mol, i, j)
     if len(covered) != mol.GetNumAtoms():
         return None
+    return subs
 
-    anchor, parent, ester = None, "pyridine" if n_count else "benzene", False
-    if n_count:
-        anchor = ring_symbols.index("N")
+
+def _parent(subs: dict[int, str], ring_symbols: list[str]) -> tuple[int | None, str, bool] | None:
+    """(ring position numbered 1 or None, parent name, methyl ester?); None when out of scope."""
+    if "N" in ring_symbols:
         if any(name in {p for p, _ in _SUFFIX_PARENTS} for name in subs.values()):
             return None  # pyridine acids, pyridinols … are out of scope
-    else:
-        for prefix, parent_name in _SUFFIX_PARENTS:
-            at = [p for p, name in subs.items() if name == prefix]
-            if len(at) > 1:
-                return None
-            if at:
-                anchor, parent, ester = at[0], parent_name, prefix == "methoxycarbonyl"
-                break
-    prefixes = {p: name for p, name in subs.items() if p != anchor or n_count}
+        return ring_symbols.index("N"), "pyridine", False
+    for prefix, parent_name in _SUFFIX_PARENTS:
+        at = [p for p, name in subs.items() if name == prefix]
+        if len(at) > 1:
+            return None
+        if at:
+            return at[0], parent_name, prefix == "methoxycarbonyl"
+    return None, "benzene", False
 
+
+def _lowest_locants(prefixes: dict[int, str], anchor: int | None) -> dict[int, int]:
+    """Ring position -> locant: start at ``anchor`` (any atom if None), lowest locant set, then
+    lowest locants to the prefix cited first alphabetically."""
     best = None
     starts = [anchor] if anchor is not None else range(6)
     for start in starts:
@@ -772,20 +820,4 @@ def name_molecule(mol) -> str | None:
             key = (locs, alpha)
             if best is None or key < best[0]:
                 best = (key, locant)
-    locant = best[1]
-    groups: dict[str, list[int]] = defaultdict(list)
-    for p, name in prefixes.items():
-        groups[name].append(locant[p])
-    omit_locants = parent == "benzene" and len(prefixes) == 1
-    parts = []
-    for name in sorted(groups):
-        locs = sorted(groups[name])
-        if name in _COMPOUND_PREFIXES:
-            text = f"{_COMPOUND_MULTIPLIERS[len(locs)]}({name})"
-        else:
-            text = _MULTIPLIERS[len(locs)] + name
-        parts.append(text if omit_locants else ",".join(map(str, locs)) + "-" + text)
-    body = "-".join(parts) + parent
-    if ester:
-        body = "methyl " + body
-    return body
+    return best[1]

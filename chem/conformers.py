@@ -1,38 +1,12 @@
-"""3-D embedding (ETKDGv3, seeded) and MMFF94 conformer ensembles with pruning."""
+"""MMFF94 conformer ensembles (ETKDGv3, seeded) with pruning; single embeddings are in :mod:`.embedding`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from .embedding import DEFAULT_SEED
 from .errors import MoleculeError
-from .molecule import DEFAULT_SEED, Molecule
-
-if TYPE_CHECKING:
-    from rdkit import Chem
-
-
-def embed(mol: "Chem.Mol", seed: int = DEFAULT_SEED, name: str = "", optimize: bool = True) -> "Chem.Mol":
-    """Add hydrogens and one ETKDGv3 conformer; relax it with MMFF94 where parameters exist.
-
-    The same seed gives the same coordinates on the same RDKit version.
-    """
-    from rdkit import Chem
-    from rdkit.Chem import AllChem
-
-    mol = Chem.AddHs(Chem.Mol(mol))
-    params = AllChem.ETKDGv3()
-    params.randomSeed = seed
-    if AllChem.EmbedMolecule(mol, params) != 0:
-        params.useRandomCoords = True  # the fallback RDKit documents for hard cases
-        if AllChem.EmbedMolecule(mol, params) != 0:
-            raise MoleculeError(f"{name or Chem.MolToSmiles(mol)}: 3-D embedding failed")
-    if optimize and AllChem.MMFFHasAllMoleculeParams(mol):
-        AllChem.MMFFOptimizeMolecule(mol, maxIters=2000)
-    if name:
-        mol.SetProp("_Name", name)
-    return mol
+from .molecule import Molecule
 
 
 def conformer_ensemble(

@@ -24,7 +24,7 @@ Contacts, H-bond graph sets, halogen contacts and the comparison across a series
 :mod:`.crystal_contacts` (re-exported here).
 
 Packing coefficient = Σ molecular vdW volumes / cell volume (Kitaigorodskii), the
-volumes by a 0.2 Å grid over the union of Bondi spheres (``dimers.VDW_RADII``).
+volumes by a 0.2 Å grid over the union of Bondi spheres (``elements.BONDI_ROWLAND_TAYLOR_VDW_RADII``).
 """
 
 from __future__ import annotations
@@ -36,22 +36,27 @@ import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .dimers import vdw_radius
+from .crystal_contacts import (Contact, HBondMotif, compare_crystals, contact_table, crystal_features,
+                               find_contacts, hbond_motifs, hbond_network_dimensionality, match_molecule,
+                               normalised_coords)
+from .elements import ATOMIC_NUMBER, vdw_radius
 from .errors import MoleculeError
-from .molecule import ATOMIC_NUMBER, Molecule
-
-if TYPE_CHECKING:
-    from .crystal_contacts import Contact, HBondMotif
+from .geometry import angle_between, kabsch, superposed_rmsd
+from .graphs import element_graph, graph_key
+from .molecule import Molecule, rdkit_quiet
 
 log = logging.getLogger(__name__)
 
 BOND_TOLERANCE = 0.4            # Å added to the covalent-radius sum
-NEUTRON_XH = {"C": 1.089, "N": 1.015, "O": 0.993}
 AMU_A3_TO_G_CM3 = 1.66053907
+
+__all__ = ["Crystal", "read_cif", "crystal_from_molecules", "swap_into_packing",
+           # from crystal_contacts
+           "Contact", "HBondMotif", "find_contacts", "hbond_motifs", "hbond_network_dimensionality",
+           "match_molecule", "crystal_features", "compare_crystals", "contact_table"]
 
 
 # ====================================================================== records
@@ -90,7 +95,7 @@ class Crystal:
         if self.cell_matrix is None:
             return None
         a, b, c = self.cell_matrix
-        return tuple(_angle_between(u, v) for u, v in ((b, c), (a, c), (a, b)))
+        return tuple(angle_between(u, v) for u, v in ((b, c), (a, c), (a, b)))
 
     @property
     def volume(self) -> float | None:
@@ -104,8 +109,6 @@ class Crystal:
     # ------------------------------------------------------------- analysis
     def contacts(self, **criteria) -> list[Contact]:
         """All intermolecular contacts (cached for the default criteria); see :func:`find_contacts`."""
-        from .crystal_contacts import find_contacts
-
         if criteria:
             return find_contacts(self, **criteria)
         if "contacts" not in self._cache:
@@ -116,15 +119,11 @@ class Crystal:
         return [c for c in self.contacts() if c.kind == "hbond"]
 
     def motifs(self) -> list[HBondMotif]:
-        from .crystal_contacts import hbond_motifs
-
         if "motifs" not in self._cache:
             self._cache["motifs"] = hbond_motifs(self)
         return self._cache["motifs"]
 
     def hbond_dimensionality(self) -> int:
-        from .crystal_contacts import hbond_network_dimensionality
-
         return hbond_network_dimensionality(self)
 
     def summary(self) -> dict:
@@ -140,8 +139,6 @@ class Crystal:
         }
 
     def table(self, kinds: tuple[str, ...] | None = None) -> str:
-        from .crystal_contacts import contact_table
-
         return contact_table(self, kinds)
 
 
@@ -433,7 +430,7 @@ def _assemble(sites: _Sites, matrix, name, where, warnings, space_group=None, sg
     crystal = Crystal(name=name, molecules=molecules, cell_matrix=matrix, space_group=space_group,
                       space_group_number=sg_number, n_symmetry_ops=n_ops, site_indices=[tuple(f) for f in frags],
                       warnings=warnings, source=where)
-    keys = [_graph_key(m) for m in molecules]
+    keys = [graph_key(m) for m in molecules]
     counts = Counter(keys)
     crystal.unique_molecules = [molecules[keys.index(k)] for k in counts]
     crystal.composition = {molecules[keys.index(k)].formula: c for k, c in counts.items()}
@@ -518,9 +515,7 @@ def _to_molecule(symbols, xyz, name, charge) -> tuple[Molecule, int, str]:
     from rdkit.Chem import rdDetermineBonds
     from rdkit.Geometry import Point3D
 
-    from .molecule import _rdkit_quiet
-
-    _rdkit_quiet()
+    rdkit_quiet()
     rw = Chem.RWMol()
     for s in symbols:
         rw.AddAtom(Chem.Atom(s))
@@ -559,30 +554,9 @@ def _to_molecule(symbols, xyz, name, charge) -> tuple[Molecule, int, str]:
     return molecule, missing, problem
 
 
-def _graph_key(mol: Molecule, heavy_only: bool = False) -> str:
-    """Canonical SMILES of the element graph (all bonds single, no charges): identity by graph,
-    blind to bond-order perception and, with ``heavy_only``, to hydrogens."""
-    from rdkit import Chem
-
-    keep = [i for i, s in enumerate(mol.symbols) if not (heavy_only and s == "H")]
-    index = {old: new for new, old in enumerate(keep)}
-    rw = Chem.RWMol()
-    for i in keep:
-        atom = Chem.Atom(mol.symbols[i])
-        atom.SetNoImplicit(True)
-        rw.AddAtom(atom)
-    for i, j, _ in mol.bonds:
-        if i in index and j in index:
-            rw.AddBond(index[i], index[j], Chem.BondType.SINGLE)
-    m = rw.GetMol()
-    m.UpdatePropertyCache(strict=False)
-    Chem.FastFindRings(m)
-    return Chem.MolToSmiles(m, canonical=True)
-
-
 def _vdw_volume(mol: Molecule, spacing: float = 0.2) -> float:
     """Volume (Å3) of the union of Bondi spheres on a grid, H positions normalised."""
-    xyz = _normalised_coords(mol)
+    xyz = normalised_coords(mol)
     radii = np.array([vdw_radius(s) for s in mol.symbols])
     lo, hi = xyz.min(axis=0) - radii.max(), xyz.max(axis=0) + radii.max()
     axes = [np.arange(a + spacing / 2, b, spacing) for a, b in zip(lo, hi)]
@@ -616,31 +590,12 @@ def _all_congruent(molecules: list[Molecule], keys: list[str], tol: float = 0.15
 
 
 def _best_rmsd(a: Molecule, b: Molecule) -> float:
-    pa, pb = _generic_rdkit(a), _generic_rdkit(b)
+    """Smallest RMSD (Å) of b onto a over the element-graph matches, mirror images allowed."""
+    pa, pb = element_graph(a), element_graph(b)
     best = math.inf
     for match in pb.GetSubstructMatches(pa, uniquify=False, maxMatches=48):
-        x = a.coords - a.coords.mean(axis=0)
-        y = b.coords[list(match)]
-        y = y - y.mean(axis=0)
-        s = np.linalg.svd(x.T @ y, compute_uv=False)      # rotation or reflection: no det sign fix
-        best = min(best, math.sqrt(max(0.0, (np.sum(x * x) + np.sum(y * y) - 2 * s.sum()) / len(x))))
+        best = min(best, superposed_rmsd(a.coords, b.coords[list(match)], reflection=True))
     return best
-
-
-def _generic_rdkit(mol: Molecule):
-    from rdkit import Chem
-
-    rw = Chem.RWMol()
-    for s in mol.symbols:
-        atom = Chem.Atom(s)
-        atom.SetNoImplicit(True)
-        rw.AddAtom(atom)
-    for i, j, _ in mol.bonds:
-        rw.AddBond(i, j, Chem.BondType.SINGLE)
-    m = rw.GetMol()
-    m.UpdatePropertyCache(strict=False)
-    Chem.FastFindRings(m)
-    return m
 
 
 def _check_formula(cif, crystal: Crystal) -> None:
@@ -655,52 +610,6 @@ def _check_formula(cif, crystal: Crystal) -> None:
         crystal.warnings.append(f"_chemical_formula_sum x Z gives {expected:g} H per cell but {found} H atoms were read")
         if found < expected:
             crystal.flags.add("missing_hydrogens")
-
-
-# ====================================================================== geometry helpers
-def _angle_between(u, v) -> float:
-    c = np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v))
-    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
-
-
-def _angle(p, q, r) -> float:
-    """Angle p-q-r at q, degrees."""
-    return _angle_between(np.asarray(p) - q, np.asarray(r) - q)
-
-
-def _neighbours(mol: Molecule) -> list[list[int]]:
-    nb = [[] for _ in mol.symbols]
-    for i, j, _ in mol.bonds:
-        nb[i].append(j)
-        nb[j].append(i)
-    return nb
-
-
-def _normalised_coords(mol: Molecule) -> np.ndarray:
-    xyz = mol.coords.copy()
-    for h, nbrs in enumerate(_neighbours(mol)):
-        if mol.symbols[h] == "H" and len(nbrs) == 1 and mol.symbols[nbrs[0]] in NEUTRON_XH:
-            x = xyz[nbrs[0]]
-            v = xyz[h] - x
-            xyz[h] = x + v / np.linalg.norm(v) * NEUTRON_XH[mol.symbols[nbrs[0]]]
-    return xyz
-
-
-# Contacts, motifs and the comparison live in crystal_contacts; served from here too, lazily
-# (PEP 562), so that either module can be imported first.
-_CONTACT_API = ("Contact", "HBondMotif", "find_contacts", "hbond_motifs", "hbond_network_dimensionality",
-                "match_molecule", "crystal_features", "compare_crystals", "contact_table")
-
-
-def __getattr__(name):
-    if name in _CONTACT_API:
-        from . import crystal_contacts
-
-        return getattr(crystal_contacts, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["Crystal", "read_cif", "crystal_from_molecules", *_CONTACT_API]
 
 
 # ====================================================================== swap experiment
@@ -737,7 +646,7 @@ def swap_into_packing(crystal: Crystal, molecule: Molecule, scale_cell: bool = T
         new_idx = _heavy_to_full(molecule, new_heavy.GetSubstructMatch(pattern))
         # The site's centroid moves with the scaled cell (same fractional position).
         target = site.coords[site_idx] - site.coords.mean(0) + site.coords.mean(0) @ np.linalg.inv(crystal.cell_matrix) @ cell
-        rotation, shift = _kabsch(molecule.coords[new_idx], target)
+        rotation, shift = kabsch(molecule.coords[new_idx], target)
         placed.append(molecule.with_coords(molecule.coords @ rotation.T + shift).model_copy(
             update={"name": f"{molecule.label}@{crystal.name}#{k}"}))
     return placed, cell
@@ -747,12 +656,3 @@ def _heavy_to_full(mol: Molecule, heavy_match) -> list[int]:
     """Indices in the full molecule (with H) of atoms matched in its heavy-atom graph."""
     heavy = [i for i, s in enumerate(mol.symbols) if s != "H"]
     return [heavy[i] for i in heavy_match]
-
-
-def _kabsch(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rotation R and shift t minimising |R source + t - target| (least squares)."""
-    cs, ct = source.mean(0), target.mean(0)
-    u, _, vt = np.linalg.svd((source - cs).T @ (target - ct))
-    d = np.sign(np.linalg.det(vt.T @ u.T))
-    rotation = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
-    return rotation, ct - rotation @ cs

@@ -1,5 +1,8 @@
 """Contacts and motifs in a :class:`~.crystal.Crystal`, and the comparison across a series.
 
+This module reads a crystal through :class:`CrystalLike` (what it needs of a ``Crystal``)
+and does not import :mod:`.crystal`, which imports it for the ``Crystal`` methods.
+
 Contacts (between distinct molecules, periodic images included)
 ---------------------------------------------------------------
 Geometry uses H positions normalised along the X-H bond to neutron lengths
@@ -35,16 +38,15 @@ import itertools
 import math
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from .crystal import (Crystal, _angle, _angle_between, _generic_rdkit, _graph_key, _neighbours,
-                      _normalised_coords)
-from .dimers import VDW_RADII, vdw_radius
+from .elements import HBOND_ELEMENTS, NEUTRON_XH_LENGTHS, SIGMA_HOLE_HALOGENS, vdw_radius
+from .geometry import angle, angle_between, plane_frame
+from .graphs import element_graph, graph_key
 from .molecule import Molecule
 
-HBOND_ELEMENTS = ("N", "O")
-XB_DONORS = ("Cl", "Br", "I")
 XB_ACCEPTORS = ("N", "O", "S", "Se", "P")
 
 
@@ -78,6 +80,42 @@ class HBondMotif:
     translation: tuple[int, int, int] | None = None   # repeat vector of a chain
 
 
+class CrystalLike(Protocol):
+    """What the functions here read of a crystal; :class:`~.crystal.Crystal` is one."""
+
+    name: str
+    molecules: list[Molecule]
+    unique_molecules: list[Molecule]
+    cell_matrix: np.ndarray | None             # rows a, b, c in Å
+    space_group: str | None
+    z: int
+    z_prime: float | None
+    density: float | None
+    packing_coefficient: float | None
+    warnings: list[str]
+
+    @property
+    def volume(self) -> float | None: ...
+
+    def contacts(self) -> list[Contact]: ...
+
+    def hbonds(self) -> list[Contact]: ...
+
+    def motifs(self) -> list[HBondMotif]: ...
+
+
+def normalised_coords(mol: Molecule) -> np.ndarray:
+    """Coordinates (Å) with each H on C, N or O moved along its X-H bond to the neutron
+    X-H length (X-ray X-H bonds are ~0.1-0.15 Å short)."""
+    xyz = mol.coords.copy()
+    for h, nbrs in enumerate(mol.neighbours()):
+        if mol.symbols[h] == "H" and len(nbrs) == 1 and mol.symbols[nbrs[0]] in NEUTRON_XH_LENGTHS:
+            x = xyz[nbrs[0]]
+            v = xyz[h] - x
+            xyz[h] = x + v / np.linalg.norm(v) * NEUTRON_XH_LENGTHS[mol.symbols[nbrs[0]]]
+    return xyz
+
+
 def _rings(mol: Molecule, xyz: np.ndarray) -> list[tuple[tuple[int, ...], np.ndarray, np.ndarray]]:
     """Aromatic rings (RDKit; planar 5/6-rings of <=3-connected atoms where bond orders are
     absent) as (atoms, centroid, unit normal)."""
@@ -85,9 +123,9 @@ def _rings(mol: Molecule, xyz: np.ndarray) -> list[tuple[tuple[int, ...], np.nda
         rd = mol.to_rdkit()
         aromatic = [tuple(r) for r in rd.GetRingInfo().AtomRings() if all(rd.GetAtomWithIdx(i).GetIsAromatic() for i in r)]
     except Exception:
-        rd = _generic_rdkit(mol)
+        rd = element_graph(mol)
         aromatic = []
-        nb = _neighbours(mol)
+        nb = mol.neighbours()
         for r in rd.GetRingInfo().AtomRings():
             if len(r) in (5, 6) and all(len(nb[i]) <= 3 for i in r):
                 p = xyz[list(r)] - xyz[list(r)].mean(axis=0)
@@ -96,14 +134,12 @@ def _rings(mol: Molecule, xyz: np.ndarray) -> list[tuple[tuple[int, ...], np.nda
     out = []
     for r in aromatic:
         p = xyz[list(r)]
-        c = p.mean(axis=0)
-        normal = np.linalg.svd(p - c)[2][2]
-        out.append((r, c, normal))
+        out.append((r, p.mean(axis=0), plane_frame(p)[2]))
     return out
 
 
 # ====================================================================== contacts
-def find_contacts(crystal: Crystal, hbond_max: float | None = 2.6, hbond_angle: float = 120.0,
+def find_contacts(crystal: CrystalLike, hbond_max: float | None = 2.6, hbond_angle: float = 120.0,
                   xb_angle: float = 140.0, stack_distance: float = 4.2, stack_angle: float = 20.0,
                   short_margin: float = 0.0) -> list[Contact]:
     """Every contact between distinct molecules (home cell vs all periodic images), each
@@ -111,8 +147,8 @@ def find_contacts(crystal: Crystal, hbond_max: float | None = 2.6, hbond_angle: 
     from scipy.spatial.distance import cdist
 
     mols = crystal.molecules
-    xyz = [_normalised_coords(m) for m in mols]
-    nbrs = [_neighbours(m) for m in mols]
+    xyz = [normalised_coords(m) for m in mols]
+    nbrs = [m.neighbours() for m in mols]
     rings = [_rings(m, x) for m, x in zip(mols, xyz)]
     cent = [x.mean(axis=0) for x in xyz]
     rad = [float(np.max(np.linalg.norm(x - c, axis=1))) for x, c in zip(xyz, cent)]
@@ -138,22 +174,30 @@ def find_contacts(crystal: Crystal, hbond_max: float | None = 2.6, hbond_angle: 
             d = cdist(xyz[i], xj)
             if d.min() > cutoff:
                 continue
-            contacts += _pair_contacts(crystal, (i, j), t, xyz[i], xj, d, nbrs, hbond_max, hbond_angle, xb_angle,
-                                       short_margin)
-            for ra, ca, na in rings[i]:
-                for rb, cb, nb in rings[j]:
-                    cb = cb + shift
-                    dist = float(np.linalg.norm(cb - ca))
-                    tilt = _angle_between(na, nb)
-                    tilt = min(tilt, 180 - tilt)
-                    if dist < stack_distance and tilt < stack_angle:
-                        perp = abs(float(np.dot(cb - ca, na)))
-                        contacts.append(Contact("pi_stack", "ring···ring", (i, j), t,
-                                                tuple((i, a) for a in ra) + tuple((j, b) for b in rb), dist,
-                                                {"interplanar": tilt, "offset": math.sqrt(max(0.0, dist**2 - perp**2)),
-                                                 "perpendicular": perp}))
+            pair = _Pair(i, j, t, mols[i].symbols, mols[j].symbols, xyz[i], xj, nbrs[i], nbrs[j], d)
+            contacts += _pair_contacts(pair, hbond_max, hbond_angle, xb_angle, short_margin)
+            contacts += _stacks(rings[i], rings[j], shift, (i, j), t, stack_distance, stack_angle)
     _mark_bifurcated(contacts)
     return contacts
+
+
+def _stacks(rings_i, rings_j, shift, mols, t, stack_distance, stack_angle) -> list[Contact]:
+    """pi-stacks between the aromatic rings of two molecules, the second shifted by ``shift`` (Å)."""
+    i, j = mols
+    out = []
+    for ra, ca, na in rings_i:
+        for rb, cb, nb in rings_j:
+            cb = cb + shift
+            dist = float(np.linalg.norm(cb - ca))
+            tilt = angle_between(na, nb)
+            tilt = min(tilt, 180 - tilt)
+            if dist < stack_distance and tilt < stack_angle:
+                perp = abs(float(np.dot(cb - ca, na)))
+                out.append(Contact("pi_stack", "ring···ring", (i, j), t,
+                                   tuple((i, a) for a in ra) + tuple((j, b) for b in rb), dist,
+                                   {"interplanar": tilt, "offset": math.sqrt(max(0.0, dist**2 - perp**2)),
+                                    "perpendicular": perp}))
+    return out
 
 
 def _mark_bifurcated(contacts: list[Contact]) -> None:
@@ -171,45 +215,72 @@ def _mark_bifurcated(contacts: list[Contact]) -> None:
                 c.subtype = "bifurcated (minor)"
 
 
-def _pair_contacts(crystal, mols, t, xi, xj, d, nbrs, hbond_max, hbond_angle, xb_angle, margin) -> list[Contact]:
-    i, j = mols
-    si, sj = crystal.molecules[i].symbols, crystal.molecules[j].symbols
-    neg = tuple(-x for x in t)
-    out, used = [], set()
+class _Pair(NamedTuple):
+    """Two molecules in contact: ``i`` in the home cell, ``j`` translated by lattice ``image``;
+    symbols, (normalised) coordinates and neighbour lists of each, and their atom distances."""
 
-    def hb(donor_side):
-        # donor side 0: H in i, acceptor in j (image t); side 1: H in j, acceptor in i
-        (sd, xd, nd, md), (sa, xa, ma) = ((si, xi, nbrs[i], i), (sj, xj, j)) if donor_side == 0 else \
-            ((sj, xj, nbrs[j], j), (si, xi, i))
-        dd = d if donor_side == 0 else d.T
-        for h in np.nonzero([s == "H" for s in sd])[0]:
-            if len(nd[h]) != 1 or sd[nd[h][0]] not in HBOND_ELEMENTS:
+    i: int
+    j: int
+    image: tuple[int, int, int]
+    si: tuple[str, ...]
+    sj: tuple[str, ...]
+    xi: np.ndarray
+    xj: np.ndarray
+    ni: list[list[int]]
+    nj: list[list[int]]
+    d: np.ndarray                              # d[a, b]: atom a of i to atom b of j, Å
+
+    @property
+    def back(self) -> tuple[int, int, int]:
+        """The image of i seen from j."""
+        return tuple(-x for x in self.image)
+
+
+def _pair_contacts(pair: _Pair, hbond_max, hbond_angle, xb_angle, margin) -> list[Contact]:
+    """H-bonds (both directions), halogen contacts, then the other short contacts of a pair;
+    each atom pair is reported once, in the first of those kinds it belongs to."""
+    out: list[Contact] = []
+    used: set[tuple[int, int]] = set()         # (atom of i, atom of j) already in a contact
+    _hbonds(pair, False, hbond_max, hbond_angle, out, used)
+    _hbonds(pair, True, hbond_max, hbond_angle, out, used)
+    _halogen_contacts(pair, xb_angle, out, used)
+    _short_contacts(pair, margin, out, used)
+    return out
+
+
+def _hbonds(pair: _Pair, reverse: bool, hbond_max, hbond_angle, out: list[Contact], used: set) -> None:
+    """D-H···A with the H in i and A in j (``reverse``: H in j, A in i)."""
+    i, j, t, si, sj, xi, xj, ni, nj, d = pair
+    (sd, xd, nd, md), (sa, xa, ma) = ((sj, xj, nj, j), (si, xi, i)) if reverse else ((si, xi, ni, i), (sj, xj, j))
+    dd = d.T if reverse else d
+    for h in np.nonzero([s == "H" for s in sd])[0]:
+        if len(nd[h]) != 1 or sd[nd[h][0]] not in HBOND_ELEMENTS:
+            continue
+        dn = nd[h][0]
+        for a in np.nonzero(dd[h] < 3.2)[0]:
+            if sa[a] not in HBOND_ELEMENTS:
                 continue
-            dn = nd[h][0]
-            for a in np.nonzero(dd[h] < 3.2)[0]:
-                if sa[a] not in HBOND_ELEMENTS:
-                    continue
-                limit = hbond_max if hbond_max is not None else VDW_RADII["H"] + vdw_radius(sa[a]) - 0.12
-                ang = _angle(xd[dn], xd[h], xa[a])
-                if dd[h, a] < limit and ang > hbond_angle:
-                    image = t if donor_side == 0 else neg
-                    out.append(Contact("hbond", f"{sd[dn]}-H···{sa[a]}", (md, ma), image,
-                                       ((md, int(dn)), (md, int(h)), (ma, int(a))), float(dd[h, a]),
-                                       {"D-H···A": ang, "D···A": float(np.linalg.norm(xd[dn] - xa[a]))}))
-                    pair = (h, a) if donor_side == 0 else (a, h)
-                    used.update({pair, (dn, a) if donor_side == 0 else (a, dn)})
+            limit = hbond_max if hbond_max is not None else vdw_radius("H") + vdw_radius(sa[a]) - 0.12
+            ang = angle(xd[dn], xd[h], xa[a])
+            if dd[h, a] < limit and ang > hbond_angle:
+                out.append(Contact("hbond", f"{sd[dn]}-H···{sa[a]}", (md, ma), pair.back if reverse else t,
+                                   ((md, int(dn)), (md, int(h)), (ma, int(a))), float(dd[h, a]),
+                                   {"D-H···A": ang, "D···A": float(np.linalg.norm(xd[dn] - xa[a]))}))
+                used.update({(a, h), (a, dn)} if reverse else {(h, a), (dn, a)})
 
-    hb(0)
-    hb(1)
-    # halogen bonds and X···X
+
+def _halogen_contacts(pair: _Pair, xb_angle, out: list[Contact], used: set) -> None:
+    """X···X contacts (type I / II / intermediate) and C-X···A halogen bonds below the vdW sum."""
+    i, j, t, si, sj, xi, xj, ni, nj, d = pair
+    neg = pair.back
     for a, b in zip(*np.nonzero(d < 4.2)):
         ea, eb = si[a], sj[b]
         vdw = vdw_radius(ea) + vdw_radius(eb)
         if d[a, b] >= vdw:
             continue
-        if ea in XB_DONORS and eb in XB_DONORS and len(nbrs[i][a]) == 1 and len(nbrs[j][b]) == 1:
-            ca, cb = nbrs[i][a][0], nbrs[j][b][0]
-            t1, t2 = _angle(xi[ca], xi[a], xj[b]), _angle(xi[a], xj[b], xj[cb])
+        if ea in SIGMA_HOLE_HALOGENS and eb in SIGMA_HOLE_HALOGENS and len(ni[a]) == 1 and len(nj[b]) == 1:
+            ca, cb = ni[a][0], nj[b][0]
+            t1, t2 = angle(xi[ca], xi[a], xj[b]), angle(xi[a], xj[b], xj[cb])
             sub = "type I" if abs(t1 - t2) < 15 else "type II" if abs(t1 - t2) > 30 else "intermediate"
             if t1 >= t2:
                 rec = ((i, ca), (i, int(a)), (j, int(b)), (j, cb)), (i, j), t, f"{si[ca]}-{ea}···{eb}-{sj[cb]}"
@@ -220,14 +291,19 @@ def _pair_contacts(crystal, mols, t, xi, xj, d, nbrs, hbond_max, hbond_angle, xb
             used.add((a, b))
             continue
         for (x, acc, xs, xa, nx, sx, sa, mx, ma, img) in (
-                (a, b, xi, xj, nbrs[i], si, sj, i, j, t), (b, a, xj, xi, nbrs[j], sj, si, j, i, neg)):
-            if sx[x] in XB_DONORS and sa[acc] in XB_ACCEPTORS and len(nx[x]) == 1:
+                (a, b, xi, xj, ni, si, sj, i, j, t), (b, a, xj, xi, nj, sj, si, j, i, neg)):
+            if sx[x] in SIGMA_HOLE_HALOGENS and sa[acc] in XB_ACCEPTORS and len(nx[x]) == 1:
                 c = nx[x][0]
-                ang = _angle(xs[c], xs[x], xa[acc])
+                ang = angle(xs[c], xs[x], xa[acc])
                 if ang > xb_angle:
                     out.append(Contact("halogen_bond", f"{sx[c]}-{sx[x]}···{sa[acc]}", (mx, ma), img,
                                        ((mx, c), (mx, int(x)), (ma, int(acc))), float(d[a, b]), {"C-X···A": ang}))
                     used.add((a, b))
+
+
+def _short_contacts(pair: _Pair, margin, out: list[Contact], used: set) -> None:
+    """Any other atom pair closer than its vdW sum (less ``margin``)."""
+    i, j, t, si, sj, _, _, _, _, d = pair
     for a, b in zip(*np.nonzero(d < 4.2)):
         if (a, b) in used:
             continue
@@ -235,41 +311,23 @@ def _pair_contacts(crystal, mols, t, xi, xj, d, nbrs, hbond_max, hbond_angle, xb
         if d[a, b] < vdw - margin:
             out.append(Contact("short", f"{si[a]}···{sj[b]}", (i, j), t, ((i, int(a)), (j, int(b))),
                                float(d[a, b]), {"vdw_sum": vdw}))
-    return out
 
 
 # ====================================================================== motifs
-def _path_atoms(mol: Molecule, a: int, b: int) -> int:
-    """Atoms on the shortest bond path from a to b, both included."""
-    if a == b:
-        return 1
-    nb = _neighbours(mol)
-    seen, queue = {a: 1}, deque([a])
-    while queue:
-        u = queue.popleft()
-        for v in nb[u]:
-            if v not in seen:
-                seen[v] = seen[u] + 1
-                if v == b:
-                    return seen[v]
-                queue.append(v)
-    return 0   # not connected (should not happen within one molecule)
-
-
-def _hbond_classes(crystal: Crystal, hbs: list[Contact]) -> list[tuple]:
+def _hbond_classes(crystal: CrystalLike, hbs: list[Contact]) -> list[tuple]:
     """Symmetry class of each H-bond by molecule graph and canonical atom ranks."""
     from rdkit import Chem
 
     ranks, keys = {}, {}
     for m in {c.molecules[0] for c in hbs} | {c.molecules[1] for c in hbs}:
-        g = _generic_rdkit(crystal.molecules[m])
+        g = element_graph(crystal.molecules[m])
         ranks[m] = list(Chem.CanonicalRankAtoms(g, breakTies=False))
-        keys[m] = _graph_key(crystal.molecules[m])
+        keys[m] = graph_key(crystal.molecules[m])
     return [(keys[c.atoms[1][0]], ranks[c.atoms[1][0]][c.atoms[1][1]], keys[c.atoms[2][0]],
              ranks[c.atoms[2][0]][c.atoms[2][1]]) for c in hbs]
 
 
-def hbond_motifs(crystal: Crystal, max_chain: int = 6) -> list[HBondMotif]:
+def hbond_motifs(crystal: CrystalLike, max_chain: int = 6) -> list[HBondMotif]:
     """First-level graph-set motifs of the H-bonds: rings between pairs of molecules, chains
     through lattice translations, discrete otherwise. Sets ``Contact.motif`` on the H-bonds."""
     every = crystal.hbonds()
@@ -277,11 +335,24 @@ def hbond_motifs(crystal: Crystal, max_chain: int = 6) -> list[HBondMotif]:
     hbs = [every[k] for k in keep]
     if not hbs:
         return []
-    cls = _hbond_classes(crystal, hbs)
-    mol = crystal.molecules
-    motifs: list[HBondMotif] = []
-    assigned: dict[int, str] = {}
-    # rings: two H-bonds joining the same pair of molecule images
+    assigned: dict[int, str] = {}              # H-bond -> descriptor of its motif
+    motifs = _ring_motifs(hbs, crystal.molecules, assigned)
+    motifs += _chain_motifs(hbs, crystal.molecules, _hbond_classes(crystal, hbs), assigned, max_chain)
+    for k in range(len(hbs)):
+        if k not in assigned:
+            assigned[k] = "D"
+            motifs.append(HBondMotif("D", "discrete", (k,), hbs[k].molecules))
+    for k, c in enumerate(hbs):
+        c.motif = assigned[k]
+    for m in motifs:          # indices into Crystal.hbonds(), minor components included
+        m.hbonds = tuple(keep[k] for k in m.hbonds)
+    return motifs
+
+
+def _ring_motifs(hbs: list[Contact], mol: list[Molecule], assigned: dict[int, str]) -> list[HBondMotif]:
+    """Rings R^a_d(n): two H-bonds joining the same pair of molecule images (each H-bond in
+    its smallest ring). Records the H-bonds placed in ``assigned``."""
+    motifs = []
     pairs = defaultdict(list)
     for k, c in enumerate(hbs):
         fwd = (c.molecules[0], c.molecules[1], c.image)
@@ -298,7 +369,7 @@ def hbond_motifs(crystal: Crystal, max_chain: int = 6) -> list[HBondMotif]:
                 for c in (c1, c2):
                     forward = c.molecules[0] == key[0] and c.image == key[2]
                     ends.append(c.atoms[1][1] if first == forward else c.atoms[2][1])
-                size += _path_atoms(mol[side], ends[0], ends[1])
+                size += len(mol[side].bond_path(ends[0], ends[1]))
             acceptors = len({hbs[k].atoms[2] for k in (k1, k2)})
             donors = len({hbs[k].atoms[1] for k in (k1, k2)})
             desc = f"R{acceptors},{donors}({size})"
@@ -309,7 +380,14 @@ def hbond_motifs(crystal: Crystal, max_chain: int = 6) -> list[HBondMotif]:
             (k1, k2), desc = ring
             motifs.append(HBondMotif(desc, "ring", (k1, k2), (key[0], key[1])))
             assigned.update({k1: desc, k2: desc})
-    # chains: directed cycles with a non-zero net translation among the H-bonds not in rings
+    return motifs
+
+
+def _chain_motifs(hbs: list[Contact], mol: list[Molecule], cls: list[tuple], assigned: dict[int, str],
+                  max_chain: int) -> list[HBondMotif]:
+    """Chains C(n): directed cycles with a non-zero net translation among the H-bonds not in
+    rings (``assigned``, to which the chain members are added)."""
+    motifs = []
     edges = defaultdict(list)
     for k, c in enumerate(hbs):
         if k not in assigned:
@@ -319,7 +397,7 @@ def hbond_motifs(crystal: Crystal, max_chain: int = 6) -> list[HBondMotif]:
         cycle = _shortest_chain(hbs, edges, k0, max_chain)
         if cycle is None:
             continue
-        n_total = sum(_path_atoms(mol[hbs[e].molecules[1]], hbs[e].atoms[2][1], hbs[f].atoms[1][1])
+        n_total = sum(len(mol[hbs[e].molecules[1]].bond_path(hbs[e].atoms[2][1], hbs[f].atoms[1][1]))
                       for e, f in zip(cycle, cycle[1:] + cycle[:1]))
         kinds = {cls[e] for e in cycle}
         if len(kinds) == 1:
@@ -332,14 +410,6 @@ def hbond_motifs(crystal: Crystal, max_chain: int = 6) -> list[HBondMotif]:
             motifs.append(HBondMotif(desc, "chain", tuple(cycle), tuple(hbs[e].molecules[0] for e in cycle), tvec))
         for e in cycle:
             assigned.setdefault(e, desc)
-    for k in range(len(hbs)):
-        if k not in assigned:
-            assigned[k] = "D"
-            motifs.append(HBondMotif("D", "discrete", (k,), hbs[k].molecules))
-    for k, c in enumerate(hbs):
-        c.motif = assigned[k]
-    for m in motifs:          # indices into Crystal.hbonds(), minor components included
-        m.hbonds = tuple(keep[k] for k in m.hbonds)
     return motifs
 
 
@@ -359,7 +429,7 @@ def _shortest_chain(hbs, edges, k0, max_len):
     return None
 
 
-def hbond_network_dimensionality(crystal: Crystal) -> int:
+def hbond_network_dimensionality(crystal: CrystalLike) -> int:
     """0 (finite aggregates), 1 (chains, ribbons), 2 (sheets) or 3 of the H-bond network:
     the rank of the lattice translations of its cycles."""
     hbs = [c for c in crystal.hbonds() if c.subtype != "bifurcated (minor)"]
@@ -389,14 +459,14 @@ def hbond_network_dimensionality(crystal: Crystal) -> int:
 
 
 # ====================================================================== comparison
-def match_molecule(crystal: Crystal, molecule: Molecule, heavy_atoms_only: bool = True) -> bool:
+def match_molecule(crystal: CrystalLike, molecule: Molecule, heavy_atoms_only: bool = True) -> bool:
     """Whether one of the crystal's molecules has the same graph as ``molecule`` (heavy-atom
     graph by default, so missing hydrogens, tautomers and bond-order perception do not matter)."""
-    key = _graph_key(molecule, heavy_only=heavy_atoms_only)
-    return any(_graph_key(m, heavy_only=heavy_atoms_only) == key for m in crystal.unique_molecules)
+    key = graph_key(molecule, heavy_only=heavy_atoms_only)
+    return any(graph_key(m, heavy_only=heavy_atoms_only) == key for m in crystal.unique_molecules)
 
 
-def crystal_features(crystal: Crystal) -> Counter:
+def crystal_features(crystal: CrystalLike) -> Counter:
     """Counts of contact and motif kinds: the vocabulary of :func:`compare_crystals`."""
     feats: Counter = Counter()
     for c in crystal.contacts():
@@ -417,7 +487,7 @@ def crystal_features(crystal: Crystal) -> Counter:
     return feats
 
 
-def compare_crystals(target: Crystal, analogs: list[Crystal]) -> dict:
+def compare_crystals(target: CrystalLike, analogs: list[CrystalLike]) -> dict:
     """What the target's crystal has that the analogs' lack (and the reverse), by contact
     kind, H-bond motif and network dimensionality, with Z, density and packing coefficient."""
     names = [target.name] + [a.name for a in analogs]
@@ -440,7 +510,7 @@ def compare_crystals(target: Crystal, analogs: list[Crystal]) -> dict:
             "properties": props, "summary": summary}
 
 
-def contact_table(crystal: Crystal, kinds: tuple[str, ...] | None = None) -> str:
+def contact_table(crystal: CrystalLike, kinds: tuple[str, ...] | None = None) -> str:
     """A plain-text table of the contacts (one line each)."""
     head = f"{'kind':16s} {'label':14s} {'mols':>7s} {'image':>10s} {'d/Å':>6s}  angles / motif"
     lines = [f"# {crystal.name}: Z={crystal.z} sg={crystal.space_group} rho={crystal.density or float('nan'):.3f} "

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from .elements import SIGMA_HOLE_HALOGENS
 from .molecule import Molecule
-
-HEAVY_HALOGENS = ("Cl", "Br", "I")
 
 
 def descriptors(molecule: Molecule) -> dict[str, float | int]:
@@ -23,7 +22,7 @@ def descriptors(molecule: Molecule) -> dict[str, float | int]:
         "n_hbond_acceptors": Lipinski.NumHAcceptors(flat),
         "n_rotatable_bonds": Lipinski.NumRotatableBonds(flat),
         "n_aromatic_rings": rdMolDescriptors.CalcNumAromaticRings(flat),
-        "n_heavy_halogens": sum(molecule.symbols.count(x) for x in HEAVY_HALOGENS),
+        "n_heavy_halogens": sum(molecule.symbols.count(x) for x in SIGMA_HOLE_HALOGENS),
         "tpsa_angstrom2": rdMolDescriptors.CalcTPSA(flat),
         "logp": Crippen.MolLogP(flat),
         "molar_refractivity": Crippen.MolMR(flat),

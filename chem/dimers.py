@@ -12,17 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .elements import HALOGENS, HBOND_ELEMENTS, vdw_radius
 from .errors import MoleculeError
+from .geometry import angle, axis_rotation, plane_frame, rotation_between
 from .molecule import Molecule, parse_xyz_text
-
-# Bondi (1964) van der Waals radii, Å; H from Rowland & Taylor (1996).
-VDW_RADII = {"H": 1.10, "C": 1.70, "N": 1.55, "O": 1.52, "F": 1.47, "P": 1.80, "S": 1.80,
-             "Cl": 1.75, "Br": 1.85, "I": 1.98, "Se": 1.90, "Si": 2.10}
-HALOGENS = ("I", "Br", "Cl", "F")  # heaviest first: the strongest halogen-bond donor wins
-
-
-def vdw_radius(symbol: str) -> float:
-    return VDW_RADII.get(symbol, 2.0)
 
 
 # ------------------------------------------------------------------ splitting
@@ -66,33 +59,6 @@ def split_by_connectivity(source: Molecule | str | Path, charge: int = 0,
 
 
 # ------------------------------------------------------------------ geometry
-def _rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The rotation matrix taking unit vector a onto unit vector b."""
-    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
-    v, c = np.cross(a, b), float(np.dot(a, b))
-    if np.linalg.norm(v) < 1e-10:
-        if c > 0:
-            return np.eye(3)
-        # 180 degrees: rotate about any axis perpendicular to a
-        perp = np.cross(a, [1.0, 0, 0] if abs(a[0]) < 0.9 else [0, 1.0, 0])
-        perp /= np.linalg.norm(perp)
-        return 2 * np.outer(perp, perp) - np.eye(3)
-    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx * (1 / (1 + c))
-
-
-def _axis_rotation(axis: np.ndarray, angle: float) -> np.ndarray:
-    axis = axis / np.linalg.norm(axis)
-    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
-    return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k
-
-
-def _plane_frame(xyz: np.ndarray) -> np.ndarray:
-    """Rows: the molecule's long axis, second axis, and plane normal (SVD)."""
-    _, _, vt = np.linalg.svd(xyz - xyz.mean(axis=0))
-    return vt
-
-
 def _min_distance(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.min(np.linalg.norm(x[:, None, :] - y[None, :, :], axis=-1)))
 
@@ -102,10 +68,10 @@ def _place(mol: Molecule, anchor: int, direction_in_mol: np.ndarray, target_dire
     """Rotate ``mol`` so ``direction_in_mol`` points along ``target_direction``, put atom
     ``anchor`` at ``target_position``, and spin about that direction to avoid clashes."""
     xyz = mol.coords - mol.coords[anchor]
-    xyz = xyz @ _rotation(direction_in_mol, target_direction).T
+    xyz = xyz @ rotation_between(direction_in_mol, target_direction).T
     best, best_d = None, -1.0
-    for angle in np.linspace(0, 2 * np.pi, 24, endpoint=False):
-        trial = xyz @ _axis_rotation(target_direction, angle).T + target_position
+    for spin in np.linspace(0, 2 * np.pi, 24, endpoint=False):
+        trial = xyz @ axis_rotation(target_direction, spin).T + target_position
         others = np.delete(trial, anchor, axis=0) if exclude_anchor and len(trial) > 1 else trial
         d = _min_distance(others, partner)
         if d > best_d:
@@ -113,13 +79,9 @@ def _place(mol: Molecule, anchor: int, direction_in_mol: np.ndarray, target_dire
     return mol.with_coords(best)
 
 
-def _neighbours(mol: Molecule, i: int) -> list[int]:
-    return [b if a == i else a for a, b, _ in mol.bonds if i in (a, b)]
-
-
 def _lone_pair_direction(mol: Molecule, i: int) -> np.ndarray:
     """Outward direction at atom i: opposite to the mean of its bond vectors."""
-    nbrs = _neighbours(mol, i)
+    nbrs = mol.neighbours()[i]
     if not nbrs:
         return np.array([0.0, 0.0, 1.0])
     v = -np.mean([mol.coords[j] - mol.coords[i] for j in nbrs], axis=0)
@@ -134,10 +96,10 @@ def find_halogen(mol: Molecule, halogen: int | None = None) -> tuple[int, int]:
     """(halogen index, bonded carbon index): the given one or the heaviest C-bound halogen."""
     candidates = [halogen] if halogen is not None else [
         i for el in HALOGENS for i, s in enumerate(mol.symbols) if s == el]
+    nb = mol.neighbours()
     for i in candidates:
-        nbrs = _neighbours(mol, i)
-        if mol.symbols[i] in HALOGENS and len(nbrs) == 1:
-            return i, nbrs[0]
+        if mol.symbols[i] in HALOGENS and len(nb[i]) == 1:
+            return i, nb[i][0]
     raise MoleculeError(f"{mol.label}: no halogen bonded to one atom, needed for a halogen contact")
 
 
@@ -145,27 +107,27 @@ def find_acceptor(mol: Molecule, acceptor: int | None = None) -> int:
     """The given acceptor, else the first N, then O, then S, then halogen with a lone pair."""
     if acceptor is not None:
         return acceptor
-    for el in ("N", "O", "S", "I", "Br", "Cl", "F"):
+    nb = mol.neighbours()
+    for el in ("N", "O", "S", *HALOGENS):
         for i, s in enumerate(mol.symbols):
-            if s == el and (el != "N" or len(_neighbours(mol, i)) < 4):
+            if s == el and (el != "N" or len(nb[i]) < 4):
                 return i
     raise MoleculeError(f"{mol.label}: no hydrogen- or halogen-bond acceptor atom")
 
 
 def find_polar_hydrogen(mol: Molecule) -> tuple[int, int]:
     """(H index, donor index) of the first H on N or O."""
+    nb = mol.neighbours()
     for i, s in enumerate(mol.symbols):
-        if s == "H":
-            nbrs = _neighbours(mol, i)
-            if nbrs and mol.symbols[nbrs[0]] in ("N", "O"):
-                return i, nbrs[0]
+        if s == "H" and nb[i] and mol.symbols[nb[i][0]] in HBOND_ELEMENTS:
+            return i, nb[i][0]
     raise MoleculeError(f"{mol.label}: no N-H or O-H donor")
 
 
 # ------------------------------------------------------------------ motifs
 def stacked_dimer(a: Molecule, b: Molecule, distance: float = 3.6, offset: float = 1.5) -> tuple[Molecule, Molecule]:
     """Parallel-displaced stack: planes parallel, ``distance`` apart, slipped by ``offset`` (Å)."""
-    fa, fb = _plane_frame(a.coords), _plane_frame(b.coords)
+    fa, fb = plane_frame(a.coords), plane_frame(b.coords)
     xa = (a.coords - a.coords.mean(axis=0)) @ fa.T
     xb = (b.coords - b.coords.mean(axis=0)) @ fb.T + np.array([offset, 0.0, distance])
     return a.with_coords(xa), b.with_coords(xb)
@@ -181,10 +143,10 @@ def t_shaped_dimer(a: Molecule, b: Molecule, distance: float | None = None,
     (0.9 puts benzene's H 2.5 Å from the other ring's carbons' plane, as in the
     T-shaped S22 benzene dimer).
     """
-    fa, fb = _plane_frame(a.coords), _plane_frame(b.coords)
+    fa, fb = plane_frame(a.coords), plane_frame(b.coords)
     xa = (a.coords - a.coords.mean(axis=0)) @ fa.T
     xb = (b.coords - b.coords.mean(axis=0)) @ fb.T  # b in its own xy plane, long axis along x
-    xb = xb @ _rotation(np.array([0, 1.0, 0]), np.array([0, 0, 1.0])).T  # short axis up: plane xz
+    xb = xb @ rotation_between(np.array([0, 1.0, 0]), np.array([0, 0, 1.0])).T  # short axis up: plane xz
     if distance is None:
         radii_sum = vdw_fraction * (np.array([vdw_radius(s) for s in a.symbols])[:, None]
                                     + np.array([vdw_radius(s) for s in b.symbols])[None, :])
@@ -228,7 +190,7 @@ def type_ii_halogen_contact(a: Molecule, b: Molecule, halogen: int | None = None
     d = distance or 0.95 * (vdw_radius(a.symbols[x1]) + vdw_radius(b.symbols[x2]))
     # X2's C2-X2 bond lies perpendicular to u, in a's molecular plane, so b does not fold
     # back onto a; b then spins about that bond to avoid clashes.
-    v = np.cross(u, _plane_frame(a.coords)[2])
+    v = np.cross(u, plane_frame(a.coords)[2])
     v /= np.linalg.norm(v)
     placed = _place(b, x2, b.coords[c2] - b.coords[x2], v, a.coords[x1] + u * d, a.coords)
     return a, placed
@@ -242,9 +204,9 @@ def type_i_halogen_contact(a: Molecule, b: Molecule, angle_deg: float = 150.0, h
     u = a.coords[x1] - a.coords[c1]
     u /= np.linalg.norm(u)
     d = distance or 0.95 * (vdw_radius(a.symbols[x1]) + vdw_radius(b.symbols[x2]))
-    normal = _plane_frame(a.coords)[2]
+    normal = plane_frame(a.coords)[2]
     axis = np.cross(u, normal)
-    w = _axis_rotation(axis / np.linalg.norm(axis), np.radians(180.0 - angle_deg)) @ u
+    w = axis_rotation(axis / np.linalg.norm(axis), np.radians(180.0 - angle_deg)) @ u
     # Centrosymmetric: X2->C2 is parallel to u, which makes both angles equal.
     placed = _place(b, x2, b.coords[c2] - b.coords[x2], u, a.coords[x1] + w * d, a.coords)
     return a, placed
@@ -254,10 +216,5 @@ def contact_angles(a: Molecule, b: Molecule, i: int, j: int) -> tuple[float, flo
     """(distance Å, theta1, theta2 in degrees) of the contact between atom i of a and atom j of b,
     with theta = the angle at the contact atom from its single bonded neighbour."""
     xi, xj = a.coords[i], b.coords[j]
-    ni, nj = a.coords[_neighbours(a, i)[0]], b.coords[_neighbours(b, j)[0]]
-
-    def angle(p, q, r):
-        v1, v2 = p - q, r - q
-        return float(np.degrees(np.arccos(np.clip(np.dot(v1, v2) / np.linalg.norm(v1) / np.linalg.norm(v2), -1, 1))))
-
+    ni, nj = a.coords[a.neighbours()[i][0]], b.coords[b.neighbours()[j][0]]
     return float(np.linalg.norm(xi - xj)), angle(ni, xi, xj), angle(xi, xj, nj)

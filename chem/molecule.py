@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .elements import ATOMIC_NUMBER, ELEMENTS
+from .embedding import DEFAULT_SEED, embed
 from .errors import MoleculeError
 
 if TYPE_CHECKING:  # RDKit is imported lazily by the functions that need it
@@ -24,17 +27,9 @@ if TYPE_CHECKING:  # RDKit is imported lazily by the functions that need it
 
 # Coordinates are rounded so that a spec's hash does not depend on float noise.
 COORD_DECIMALS = 6
-DEFAULT_SEED = 0xF00D
-
-_ELEMENTS = (
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn "
-    "Ga Ge As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce "
-    "Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn"
-).split()
-ATOMIC_NUMBER = {symbol: z for z, symbol in enumerate(_ELEMENTS, start=1)}
 
 
-def _rdkit_quiet():
+def rdkit_quiet():
     """Silence RDKit's own stderr logging; we raise our own, specific errors."""
     from rdkit import RDLogger
 
@@ -133,7 +128,7 @@ class Molecule(BaseModel):
         """Identity of the molecule (connectivity, charge), independent of geometry."""
         from rdkit import Chem
 
-        _rdkit_quiet()
+        rdkit_quiet()
         key = Chem.MolToInchiKey(self.to_rdkit())
         return key or hashlib.sha1(self.smiles.encode()).hexdigest()[:27]
 
@@ -143,6 +138,38 @@ class Molecule(BaseModel):
 
     def has_elements(self, elements: Iterable[str]) -> bool:
         return bool(set(elements) & set(self.symbols))
+
+    # ------------------------------------------------------------------ bond graph
+    def neighbours(self) -> list[list[int]]:
+        """Bonded neighbours of every atom: ``neighbours()[i]`` lists atom i's partners in
+        the order of ``bonds``."""
+        nb: list[list[int]] = [[] for _ in self.symbols]
+        for i, j, _ in self.bonds:
+            nb[i].append(j)
+            nb[j].append(i)
+        return nb
+
+    def bond_path(self, i: int, j: int) -> list[int]:
+        """Atoms on a shortest bond path from i to j, both included (``[i]`` when i == j);
+        empty when they are not connected."""
+        if i == j:
+            return [i]
+        nb = self.neighbours()
+        previous = {i: i}
+        queue = deque([i])
+        while queue:
+            u = queue.popleft()
+            for v in nb[u]:
+                if v in previous:
+                    continue
+                previous[v] = u
+                if v == j:
+                    path = [j]
+                    while path[-1] != i:
+                        path.append(previous[path[-1]])
+                    return path[::-1]
+                queue.append(v)
+        return []
 
     # ---------------------------------------------------------------- conversion
     def to_rdkit(self) -> "Chem.Mol":
@@ -237,8 +264,6 @@ class Molecule(BaseModel):
     def from_smiles(cls, smiles: str, name: str = "", multiplicity: int | None = None,
                     seed: int = DEFAULT_SEED) -> "Molecule":
         """Parse, validate and embed (ETKDGv3, seeded, MMFF94-relaxed where possible)."""
-        from .conformers import embed
-
         mol = parse_smiles(smiles, name)
         return cls.from_rdkit(embed(mol, seed=seed, name=name or smiles), name=name, multiplicity=multiplicity)
 
@@ -267,7 +292,7 @@ class Molecule(BaseModel):
         if suffix == ".mol2":
             from rdkit import Chem
 
-            _rdkit_quiet()
+            rdkit_quiet()
             mol = Chem.MolFromMol2File(str(path), removeHs=False)
             if mol is None:
                 raise MoleculeError(f"{path}: RDKit could not read this MOL2 file")
@@ -291,7 +316,7 @@ def parse_smiles(smiles: str, name: str = "") -> "Chem.Mol":
     """Parse and sanitise a SMILES string, with a specific error for each failure."""
     from rdkit import Chem
 
-    _rdkit_quiet()
+    rdkit_quiet()
     label = f"{name}: " if name else ""
     smiles = (smiles or "").strip()
     if not smiles:
@@ -333,7 +358,7 @@ def _xyz_to_rdkit(source: str | Path, charge: int, name: str):
     from rdkit import Chem
     from rdkit.Chem import rdDetermineBonds
 
-    _rdkit_quiet()
+    rdkit_quiet()
     text = source
     where = "XYZ input"
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
@@ -372,7 +397,7 @@ def parse_xyz_text(text: str, where: str = "XYZ input"):
         parts = line.split()
         if len(parts) < 4:
             raise MoleculeError(f"{where}, line {k}: expected 'symbol x y z'")
-        sym = parts[0].capitalize() if not parts[0].isdigit() else _ELEMENTS[int(parts[0]) - 1]
+        sym = parts[0].capitalize() if not parts[0].isdigit() else ELEMENTS[int(parts[0]) - 1]
         if sym not in ATOMIC_NUMBER:
             raise MoleculeError(f"{where}, line {k}: unknown element {parts[0]!r}")
         try:
@@ -387,9 +412,7 @@ def read_sdf(path: str | Path) -> list[Molecule]:
     """All molecules of an SDF file; records without 3-D coordinates are embedded."""
     from rdkit import Chem
 
-    from .conformers import embed
-
-    _rdkit_quiet()
+    rdkit_quiet()
     out = []
     for k, mol in enumerate(Chem.SDMolSupplier(str(path), removeHs=False)):
         if mol is None:

@@ -10,6 +10,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .embedding import embed
 from .errors import MoleculeError
 from .molecule import Molecule
 
@@ -63,8 +64,6 @@ def _entry(name: str, build) -> SetEntry:
 
 def _from_sdf_record(mol, name: str) -> Molecule:
     from rdkit import Chem
-
-    from .conformers import embed
 
     if mol.GetNumConformers() == 0 or not mol.GetConformer().Is3D():
         mol = embed(Chem.RemoveHs(mol), name=name)

@@ -147,14 +147,58 @@ def test_reducer_and_view_roundtrip():
     assert v.hypothesis("h").status == "open" and v.budget.tier_cap == 3
 
 
-def test_graph_builds_and_draws():
+def test_graph_builds_with_its_edges():
     from tierchem.agent.graph import build_graph
 
-    g = build_graph()
-    mermaid = g.get_graph().draw_mermaid()
-    for node in ("intake", "hypothesise", "steer", "plan", "compute", "analyse", "conclude", "report",
-                 "await_background"):
-        assert node in mermaid
+    g = build_graph().get_graph()
+    edges = {(e.source, e.target, e.conditional) for e in g.edges}
+    assert edges == {
+        ("__start__", "intake", False), ("intake", "hypothesise", False), ("hypothesise", "steer", False),
+        ("steer", "plan", True), ("steer", "conclude", True), ("plan", "compute", True), ("plan", "conclude", True),
+        ("compute", "analyse", False), ("analyse", "steer", False), ("conclude", "design", False),
+        ("design", "report", False), ("report", "await_background", True), ("report", "__end__", True),
+        ("await_background", "analyse", False)}
+
+
+def test_graph_state_is_declared_once():
+    """The checkpointed schema has exactly the view's fields, with the view's reducers."""
+    import typing
+
+    from tierchem.agent.state import GraphState, InvestigationView, append
+
+    hints = typing.get_type_hints(GraphState, include_extras=True)
+    assert set(hints) == set(InvestigationView.model_fields)
+    assert hints["hypotheses"].__metadata__ == (merge_by_id,) and hints["transcript"].__metadata__ == (append,)
+    assert not hasattr(hints["plan"], "__metadata__")  # replaced, not merged
+
+
+def test_one_id_for_a_result():
+    from tierchem.agent.state import PendingCalc, PlannedCalc, ResultRef, result_id
+
+    p = PlannedCalc(spec={}, observable="dipole", tier=2, molecule="A", estimate_s=1.0)
+    assert p.ref_id == result_id("dipole", 2, "A") == "dipole@t2:A"
+    assert PendingCalc.of(p, "k", "design").id == p.ref_id
+    assert ResultRef.without_calc("dipole", 2, "A", error="skipped").id == p.ref_id
+
+
+def test_pushback_reopens_and_queues_one_tier_higher():
+    from tierchem.agent.state import Action, Evidence, InvestigationView, ObservableUse
+    from tierchem.agent.steering import Steering, apply_action
+
+    h = Hypothesis(id="dipole_antiparallel", category="dipole_antiparallel", statement="s", status="rejected",
+                   observables=[ObservableUse(observable="dipole")])
+    e = Evidence(id="dipole@t2", observable="dipole", tier=2, unit="kcal/mol", direction="higher",
+                 target=ValueRef(molecule="T", value=1.0), analogs=[ValueRef(molecule="A", value=1.0)], sigma=1.0,
+                 adequate=True, effect=0.0, z=0.0, verdict="does_not_separate")
+    v = InvestigationView(hypotheses=[h], evidence=[e], budget={"tier_cap": 3})
+    st = Steering.of(v)
+    assert apply_action(Action(kind="pushback", hypothesis_id=h.id, text="the contact is real"), st, v) == \
+        "Reopened dipole_antiparallel."
+    hb = st.hypotheses[h.id]
+    assert hb.status == "open" and hb.reason == "pushback: the contact is real" and st.changed == {h.id}
+    assert [(d.observable, d.tier) for d in st.directives] == [("dipole", 3)]
+    assert v.hypotheses[0].status == "rejected"  # the view itself is not changed
+    assert apply_action(Action(kind="reject", hypothesis_id="nope"), st, v) == "No hypothesis 'nope'."
 
 
 def test_steering_commands_parse():
@@ -164,7 +208,8 @@ def test_steering_commands_parse():
     assert parse_command("calc sigma_hole 3").actions[0].tier == 3
     assert parse_command("calc sigma_hole 1").actions == []  # a point-charge FF has no sigma hole
     assert "cannot be computed" in parse_command("calc sigma_hole 1").reasoning
-    assert parse_command("pushback x the contact is real").actions[0].kind == "reopen"
+    push = parse_command("pushback x the contact is real").actions[0]
+    assert push.kind == "pushback" and push.hypothesis_id == "x" and push.text == "the contact is real"
     assert parse_command("priority x one").actions == []
     assert parse_command("stop").actions[0].kind == "stop"
     assert "Not a command" in parse_command("hello there").reasoning

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from tierchem.agent import design as dsn
+from tierchem.agent import design_scoring as dsn
 from tierchem.agent.crystal_facts import apply_checks, check, read_crystals
 from tierchem.agent.planner import parse_command
 from tierchem.agent.series import read_series
@@ -60,7 +60,7 @@ def test_design_commands():
     assert parse_command("more candidates 7").actions[0].count == 7
     assert parse_command("candidates 3").actions[0].count == 3
     b = parse_command("design budget 300").actions[0]
-    assert b.kind == "design_budget" and b.count == 300
+    assert b.kind == "design_budget" and b.seconds == 300
     assert parse_command("exclude Xq").actions == []          # not an element: stated, nothing done
     assert parse_command("more candidates lots").actions == []
     assert "more candidates" in parse_command("help").reasoning
@@ -91,7 +91,7 @@ def test_candidates_ranked_with_predictions(designed):
     first, _ = designed
     v, cj = first["view"], first["json"]
     assert cj["root_cause"]["category"] == "hbond_motif"
-    roles = {h["role"] for h in v.design["hypotheses"]}
+    roles = {h.role for h in v.design.hypotheses}
     assert {"root-cause", "alternative"} <= roles  # the strongest rejected alternative is scored too
     props = cj["proposals"]
     assert len(props) >= 3
@@ -99,21 +99,21 @@ def test_candidates_ranked_with_predictions(designed):
         for key in ("smiles", "name", "transformation", "discrimination", "sa_score", "rank_score", "experiment",
                     "predictions", "evidence_refs"):
             assert key in p
-        assert set(p["predictions"]) == {h["id"] for h in v.design["hypotheses"]}
+        assert set(p["predictions"]) == {h.id for h in v.design.hypotheses}
         assert "grow single crystals" in p["experiment"]
         got = [s for s in p["positions"].values() if s is not None]
         assert p["discrimination"] == pytest.approx(max(got) - min(got), abs=2e-3)
     scores = [p["rank_score"] for p in props]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
     # blocking the donor separates an H-bond explanation from the rest: it must be among the candidates
-    assert any(p["transformation"] == "block_donor" for p in v.proposals + v.design.get("ranked", []))
+    assert any(p.transformation == "block_donor" for p in v.proposals)
     assert "## Confirmatory molecules" in first["md"] and props[0]["name"] in first["md"]
 
 
 def test_exclusion_and_more_candidates(designed):
     _, second = designed
     v, cj = second["view"], second["json"]
-    assert v.design["exclude"] == ["I"] and v.design["n_candidates"] == 4
+    assert v.design.exclude == ["I"] and v.design.n_candidates == 4
     assert 1 <= len(cj["proposals"]) <= 4
     assert not any("I" in p["smiles"].replace("In", "") for p in cj["proposals"])
     from rdkit import Chem
@@ -157,21 +157,21 @@ def crystal_series(tmp_path_factory):
 def test_crystal_facts_and_consistency(crystal_series):
     series = read_series(crystal_series)
     c = read_crystals(series)
-    assert c["target_read"]
-    assert any("type II X···X" in f and "1,4-diiodobenzene" in f for f in c["facts"])
-    assert any("1,4-dichlorobenzene" in w and "broken.cif" in w for w in c["warnings"])  # corrupt: a warning
-    assert set(c["crystals"]) == {"1,4-diiodobenzene", "1,4-dibromobenzene"}
+    assert c.target_read
+    assert any("type II X···X" in f and "1,4-diiodobenzene" in f for f in c.facts)
+    assert any("1,4-dichlorobenzene" in w and "broken.cif" in w for w in c.warnings)  # corrupt: a warning
+    assert set(c.crystals) == {"1,4-diiodobenzene", "1,4-dibromobenzene"}
 
     def h(hid, category, kind="cause"):
         return Hypothesis(id=hid, category=category, statement="x", kind=kind,
                           mechanism_of="halogen_bond" if kind == "mechanism" else None)
 
-    assert check(h("halogen_bond", "halogen_bond"), c)["status"] == "consistent"
-    assert check(h("halogen_bond.type_ii_contact", "halogen_bond", "mechanism"), c)["status"] == "consistent"
-    assert check(h("halogen_bond.type_i_contact", "halogen_bond", "mechanism"), c)["status"] == "inconsistent"
-    assert check(h("pi_stacking_quadrupole", "pi_stacking_quadrupole"), c)["status"] == "inconsistent"
-    assert check(h("dipole_antiparallel", "dipole_antiparallel"), c)["status"] == "not_applicable"
-    assert check(h("halogen_bond", "halogen_bond"), {})["status"] == "not_applicable"
+    assert check(h("halogen_bond", "halogen_bond"), c).status == "consistent"
+    assert check(h("halogen_bond.type_ii_contact", "halogen_bond", "mechanism"), c).status == "consistent"
+    assert check(h("halogen_bond.type_i_contact", "halogen_bond", "mechanism"), c).status == "inconsistent"
+    assert check(h("pi_stacking_quadrupole", "pi_stacking_quadrupole"), c).status == "inconsistent"
+    assert check(h("dipole_antiparallel", "dipole_antiparallel"), c).status == "not_applicable"
+    assert check(h("halogen_bond", "halogen_bond"), None).status == "not_applicable"
     # an inconsistent hypothesis loses confidence, with the reason, once
     hyp = h("halogen_bond.type_i_contact", "halogen_bond", "mechanism")
     hyp.status, hyp.confidence, hyp.reason = "mechanism-of", 0.8, "gains most"
@@ -191,7 +191,7 @@ def test_crystal_without_halogen_contacts_makes_halogen_bonding_inconsistent(tmp
                  header=("name", "smiles", "role", "cif"))
     c = read_crystals(read_series(tmp_path))
     ck = check(Hypothesis(id="halogen_bond", category="halogen_bond", statement="x"), c)
-    assert ck["status"] == "inconsistent" and "none" in ck["reason"]
+    assert ck.status == "inconsistent" and "none" in ck.reason
 
 
 def test_investigation_with_cifs_reports_facts(crystal_series, tmp_path):
@@ -200,13 +200,13 @@ def test_investigation_with_cifs_reports_facts(crystal_series, tmp_path):
     run = tmp_path / "run"
     with Investigation.create(crystal_series, "q", run, tier_cap=0, store_path=tmp_path / "s.sqlite") as inv:
         v = inv.run()
-    assert v.conclusion is not None and v.crystal["facts"]
+    assert v.conclusion is not None and v.crystal.facts
     md = (run / "report.md").read_text()
     assert "## Observed crystal structures" in md and "Consistency of each hypothesis" in md
     assert "broken.cif" in md
     cj = json.loads((run / "conclusion.json").read_text())
     assert cj["crystal_facts"]["checks"]["halogen_bond"]["status"] == "consistent"
-    assert any("Crystal fact" in t["text"] for t in v.transcript)
+    assert any("Crystal fact" in t.text for t in v.transcript)
 
 
 # ------------------------------------------------------------------ the best candidate's rigorous calculation
@@ -251,7 +251,7 @@ def _stored_energy(store_path, name, tier) -> float | None:
 
 
 def _launches(v) -> list[str]:
-    return [t["text"] for t in v.transcript if t["text"].startswith("Launched ")]
+    return [t.text for t in v.transcript if t.text.startswith("Launched ")]
 
 
 @pytest.fixture(scope="module")
@@ -269,12 +269,12 @@ def proxy_run(tmp_path_factory):
 def test_no_launch_when_background_is_off(proxy_run):
     v, store, md = proxy_run
     top = v.proposals[0]
-    assert top["basis_kind"][HB] == "proxy" and "ie_type_ii_halogen@t2" not in top["values"]
-    assert top["rigorous"][HB]["status"] == "not launched: background calculations are off"
+    assert top.basis_kind[HB] == "proxy" and "ie_type_ii_halogen@t2" not in top.values
+    assert top.rigorous[HB].status == "not launched: background calculations are off"
     assert not v.pending and not _launches(v)
     assert any("Not launched on the best candidate" in n and "background calculations are off" in n
-               for n in v.design["notes"])
-    assert _stored_energy(store, top["name"], 2) is None  # nothing ran
+               for n in v.design.notes)
+    assert _stored_energy(store, top.name, 2) is None  # nothing ran
     assert "background calculations are off" in md
 
 
@@ -287,16 +287,16 @@ def test_launch_for_the_best_candidate_and_use_it_in_process(proxy_run, tmp_path
     store = _copy_store(seed, tmp_path / "store.sqlite")
     with _dihalo_run(tmp_path, store) as inv:
         v = inv.run()
-        assert _launches(v)[0] == (f"Launched ie_type_ii_halogen at tier 2 on the best candidate {best['name']} in "
+        assert _launches(v)[0] == (f"Launched ie_type_ii_halogen at tier 2 on the best candidate {best.name} in "
                                    "the background; the ranking will be updated when it finishes.")
         assert not v.pending and not v.conclusion.provisional
-        p = next(q for q in v.proposals if q["name"] == best["name"])
-        assert p["basis_kind"][HB] == "computed" and p["rigorous"][HB]["status"] == "computed"
-        assert p["values"]["ie_type_ii_halogen@t2"] == pytest.approx(
-            _stored_energy(store, best["name"], 2), abs=1e-4)
-        change = f"{best['name']}: {HB} prediction now from ie_type_ii_halogen at tier 2 (was a proxy)."
-        assert change in v.conclusion.changes and any(change in t["text"] for t in v.transcript)
-        assert v.proposals[0]["basis_kind"][HB] == "computed"  # the top of the ranking ends on adequate numbers
+        p = next(q for q in v.proposals if q.name == best.name)
+        assert p.basis_kind[HB] == "computed" and p.rigorous[HB].status == "computed"
+        assert p.values["ie_type_ii_halogen@t2"] == pytest.approx(
+            _stored_energy(store, best.name, 2), abs=1e-4)
+        change = f"{best.name}: {HB} prediction now from ie_type_ii_halogen at tier 2 (was a proxy)."
+        assert change in v.conclusion.changes and any(change in t.text for t in v.transcript)
+        assert v.proposals[0].basis_kind[HB] == "computed"  # the top of the ranking ends on adequate numbers
         md = (tmp_path / "run" / "report.md").read_text()
         assert "computed in the background for the best candidate" in md and change in md
         n = len(_launches(v))
@@ -315,47 +315,50 @@ def test_launch_once_then_resume_from_the_store(proxy_run, tmp_path, monkeypatch
     store = _copy_store(seed, tmp_path / "store.sqlite")
     from concurrent.futures import Future
 
-    from tierchem.agent.graph import RunContext
+    from tierchem.agent.background import BackgroundQueue
 
-    held, submit = [], RunContext.submit_background
+    held, submit = [], BackgroundQueue.submit
 
-    def hold(ctx, spec):  # keep the calculation back until both passes are done: the second sees it running
-        held.append((ctx, spec))
-        return Future()
+    def hold(queue, key, spec):  # keep the calculation back until both passes are done: the second sees it running
+        held.append((queue, key, spec))
+        fut = Future()
+        queue.futures[key] = fut
+        return fut
 
     with monkeypatch.context() as m, _dihalo_run(tmp_path, store, wait_background=False) as inv:
-        m.setattr(RunContext, "submit_background", hold)
+        m.setattr(BackgroundQueue, "submit", hold)
         v = inv.run()
-        assert [(e["purpose"], e["molecule"], e["observable"], e["tier"]) for e in v.pending] == \
-            [("design", best["name"], "ie_type_ii_halogen", 2)]
+        assert [(e.purpose, e.molecule, e.observable, e.tier) for e in v.pending] == \
+            [("design", best.name, "ie_type_ii_halogen", 2)]
         assert not v.conclusion.provisional and not v.conclusion.pending
         top = v.proposals[0]
-        assert top["name"] == best["name"] and top["basis_kind"][HB] == "proxy"
-        assert top["rigorous"][HB]["status"] == "running" and "running in the background" in top["predictions"][HB]
+        assert top.name == best.name and top.basis_kind[HB] == "proxy"
+        assert top.rigorous[HB].status == "running" and "running in the background" in top.predictions[HB]
         assert "running in the background" in (tmp_path / "run" / "report.md").read_text()
         inv.ask("candidates 3")
         v = inv.run()  # still running: not launched twice
         assert len(held) == 1 and len(_launches(v)) == 1 and len(v.pending) == 1
-        assert v.proposals[0]["rigorous"][HB]["status"] == "running"
-        ctx, spec = held[0]
-        submit(ctx, spec).result(timeout=120)  # the background thread runs it now; the result goes to the store
+        assert v.proposals[0].rigorous[HB].status == "running"
+        queue, key, spec = held[0]
+        submit(queue, key, spec).result(timeout=120)  # the background thread runs it now; the result goes to the store
     with Investigation.open(tmp_path / "run", wait_background=False) as inv:
         v = inv.run()
-    assert any("Picked up 1 finished background result" in t["text"] for t in v.transcript)
-    p = next(q for q in v.proposals if q["name"] == best["name"])
-    assert p["basis_kind"][HB] == "computed" and p["rigorous"][HB]["status"] == "computed"
-    assert p["values"]["ie_type_ii_halogen@t2"] == pytest.approx(
-        _stored_energy(store, best["name"], 2), abs=1e-4)
-    assert f"{best['name']}: {HB} prediction now from ie_type_ii_halogen at tier 2 (was a proxy)." in \
-        v.design["notes"]
+    assert any("Picked up 1 finished background result" in t.text for t in v.transcript)
+    p = next(q for q in v.proposals if q.name == best.name)
+    assert p.basis_kind[HB] == "computed" and p.rigorous[HB].status == "computed"
+    assert p.values["ie_type_ii_halogen@t2"] == pytest.approx(
+        _stored_energy(store, best.name, 2), abs=1e-4)
+    assert f"{best.name}: {HB} prediction now from ie_type_ii_halogen at tier 2 (was a proxy)." in \
+        v.design.notes
 
 
 def test_launch_decisions():
     """Which of the best candidate's deferred calculations go to the background (no calculation runs here)."""
     from types import SimpleNamespace
 
+    from tierchem.agent.candidates import Candidate, Job, plan_launch
     from tierchem.agent.observables import specs_for
-    from tierchem.agent.state import Budget, InvestigationView
+    from tierchem.agent.state import Budget, InvestigationView, PendingCalc, PlannedCalc, ResultRef
     from tierchem.chem import Molecule
 
     mol = Molecule.from_smiles("Fc1ccc(I)cc1", name="1-fluoro-4-iodobenzene")
@@ -363,22 +366,27 @@ def test_launch_decisions():
     rid = "ie_type_ii_halogen@t2:1-fluoro-4-iodobenzene"
 
     def launch(background=True, **view):
-        c = dsn._Cand(SimpleNamespace(name=mol.name), mol)
-        c.deferred = [(c, "ie_type_ii_halogen@t2", "ie_type_ii_halogen", spec)]
+        c = Candidate(SimpleNamespace(name=mol.name), mol)
+        c.deferred = [Job(c, "ie_type_ii_halogen@t2", "ie_type_ii_halogen", spec)]
         notes = []
-        out = dsn._launch(c, InvestigationView(**view), background, notes)
+        out = plan_launch(c, InvestigationView(**view), background, notes)
         return out, c.rigorous.get("ie_type_ii_halogen@t2"), notes
 
     out, status, notes = launch()
-    assert [(p["molecule"], p["observable"], p["tier"], p["background"]) for p in out] == \
+    assert [(p.molecule, p.observable, p.tier, p.background) for p in out] == \
         [(mol.name, "ie_type_ii_halogen", 2, True)] and status == "running" and not notes
+    assert out[0].ref_id == rid
     out, status, notes = launch(background=False)
     assert not out and status == "not launched: background calculations are off" and "are off" in notes[0]
     out, status, _ = launch(budget=Budget(cpu_s_limit=0.01))
     assert not out and status.startswith("not launched: their estimate")
     from tierchem.tiers.harness import installed_cache_key
 
-    out, status, _ = launch(pending=[{"id": "other", "cache_key": installed_cache_key(spec)}])
+    other = PlannedCalc(spec=spec.model_dump(mode="json"), observable="ie_type_ii_halogen", tier=2,
+                        molecule="another name", estimate_s=1.0)
+    out, status, _ = launch(pending=[PendingCalc.of(other, installed_cache_key(spec))])
     assert not out and status == "running"  # already running under the same cache key
-    out, status, _ = launch(results=[{"id": rid, "success": False, "error": "random: SCF crashed"}])
+    failed = ResultRef(id=rid, observable="ie_type_ii_halogen", tier=2, molecule=mol.name, success=False,
+                       error="random: SCF crashed")
+    out, status, _ = launch(results=[failed])
     assert not out and status == "failed"   # ran and left nothing in the store: not relaunched

@@ -63,8 +63,8 @@ def test_missing_engine_is_skipped_with_a_reason(tmp_path, monkeypatch):
     with Investigation.create(series, "q", tmp_path / "run", tier_cap=2,
                               store_path=tmp_path / "store.sqlite") as inv:
         v = inv.run()
-    failed = [r for r in v.results if not r["success"]]
-    assert failed and all(r["tier"] in (1, 2) and "engine_missing" in r["error"] for r in failed)
+    failed = [r for r in v.results if not r.success]
+    assert failed and all(r.tier in (1, 2) and "engine_missing" in r.error for r in failed)
     md = (tmp_path / "run" / "report.md").read_text()
     assert "Skipped or failed" in md
     assert v.conclusion is not None
@@ -98,7 +98,7 @@ def test_steering_queue_survives_reopen(iodo_series, tmp_path):
     inv.ask("calc dipole 2")
     v = inv.run()
     assert v.hypothesis("halogen_bond").history[-1].startswith("reopened")
-    assert any(r["observable"] == "dipole" and r["tier"] == 2 for r in v.results)
+    assert any(r.observable == "dipole" and r.tier == 2 for r in v.results)
     inv.close()
 
 
@@ -125,4 +125,4 @@ def test_provisional_conclusion_updates_when_background_finishes(tmp_path):
     assert not v.pending and not v.conclusion.provisional
     assert any("no longer provisional" in c for c in v.conclusion.changes)
     assert "What changed" in (run / "report.md").read_text()
-    assert any(r["observable"] == "ie_type_ii_halogen" and r["tier"] == 2 and r["success"] for r in v.results)
+    assert any(r.observable == "ie_type_ii_halogen" and r.tier == 2 and r.success for r in v.results)

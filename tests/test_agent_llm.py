@@ -80,8 +80,8 @@ def test_good_replies_become_typed_actions(tmp_path):
     l1 = v.hypothesis("L1")
     assert l1.source == "llm" and l1.observables[0].observable == "molecular_volume"
     assert v.hypothesis("L2").category == "other" and v.hypothesis("L2").observables == []
-    assert any(r["observable"] == "molecular_volume" for r in v.results)
-    planner_lines = [t["text"] for t in v.transcript if t["speaker"] == "planner"]
+    assert any(r.observable == "molecular_volume" for r in v.results)
+    planner_lines = [t.text for t in v.transcript if t.speaker == "planner"]
     assert "Volumes first" in planner_lines[0] and "dropped invalid actions: sigma_hole@1" in planner_lines[0]
     assert planner.fallbacks == 0 and v.conclusion is not None
 
@@ -93,7 +93,7 @@ def test_malformed_then_failing_replies_fall_back_to_builtin(tmp_path):
     model, planner, v = run_llm(tmp_path, ["garbage"] * 3 + [RuntimeError("HTTP 500"), "garbage", bad_plan])
     assert not any(h.source == "llm" for h in v.hypotheses)
     assert planner.fallbacks >= 2
-    texts = " ".join(t["text"] for t in v.transcript if t["speaker"] == "planner")
+    texts = " ".join(t.text for t in v.transcript if t.speaker == "planner")
     assert "built-in planner, after the LLM failed" in texts
     assert v.conclusion is not None  # the run went on
 
@@ -173,8 +173,8 @@ def test_real_openai_client_on_loopback(tmp_path, loopback_server, monkeypatch):
     v = inv.run()
     inv.close()
     assert _Handler.seen and all(s["auth"] == f"Bearer {key}" for s in _Handler.seen)
-    assert any(r["observable"] == "asphericity" for r in v.results)
-    assert any("loopback server" in t["text"] for t in v.transcript)
+    assert any(r.observable == "asphericity" for r in v.results)
+    assert any("loopback server" in t.text for t in v.transcript)
     # the key reaches the server, and nowhere else
     for path in run.rglob("*"):
         if path.is_file():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tierchem.agent.graph import write_inbox
+from tierchem.agent.inbox import write_inbox
 from tierchem.agent.session import Investigation
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def store_rows(path: Path) -> dict[str, float]:
 def test_sigkill_and_resume(tmp_path):
     run, store = tmp_path / "run", tmp_path / "store.sqlite"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "tierchem.agent", "investigate", str(REPO / "examples" / "dihalobenzenes"),
+    cmd = [sys.executable, "-m", "tierchem", "investigate", str(REPO / "examples" / "dihalobenzenes"),
            "--question", "Why does 1,4-diiodobenzene pack differently?", "--run-dir", str(run),
            "--tier-cap", "2", "--store", str(store)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

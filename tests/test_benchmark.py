@@ -8,7 +8,7 @@ import pytest
 
 
 def bench(*args):
-    r = subprocess.run([sys.executable, "-m", "tierchem.agent.cli", "benchmark", *args, "--json"],
+    r = subprocess.run([sys.executable, "-m", "tierchem", "benchmark", *args, "--json"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)

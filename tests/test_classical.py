@@ -10,9 +10,12 @@ import pytest
 from tierchem.chem.molecule import Molecule
 from tierchem.tiers.catalogue import make_spec
 from tierchem.tiers.compute import compute
+from tierchem.tiers.errors import InputError
 from tierchem.tiers.harness import get_harness
+from tierchem.tiers.store import ResultStore
 
 classical = pytest.importorskip("tierchem.tiers.classical")
+amber = pytest.importorskip("tierchem.tiers.amber")
 if not classical.OpenMMHarness.found():
     pytest.skip("OpenMM/parmed/AmberTools not installed", allow_module_level=True)
 
@@ -23,9 +26,9 @@ EV_TO_KCAL = 23.0605
 def cache_dir(tmp_path, monkeypatch):
     """A fresh result store and parameter cache per test, and no parameters kept in memory."""
     monkeypatch.setenv("TIERCHEM_CACHE_DIR", str(tmp_path / "cache"))
-    classical.clear_memory_cache()
+    amber.clear_memory_cache()
     yield tmp_path / "cache"
-    classical.clear_memory_cache()
+    amber.clear_memory_cache()
 
 
 def s22_fragments(name: str) -> tuple[Molecule, Molecule]:
@@ -65,23 +68,37 @@ def test_s22_water_dimer_interaction_energy():
 
 def test_parameters_cached_on_disk_and_reused(cache_dir):
     a, b = s22_fragments("Water_dimer")
-    before = classical.TOOL_CALLS["antechamber"]
+    before = amber.TOOL_CALLS["antechamber"]
     spec = make_spec("interaction_energy", [a, b], level="classical")
     first = compute(spec, use_cache=False)
     assert first.success
     # Both waters share one identity: one antechamber run for the dimer and both monomers.
-    assert classical.TOOL_CALLS["antechamber"] == before + 1
+    assert amber.TOOL_CALLS["antechamber"] == before + 1
     files = list((cache_dir / "params").glob("*.json"))
     assert len(files) == 1
 
-    classical.clear_memory_cache()  # a new process would start like this
+    amber.clear_memory_cache()  # a new process would start like this
     moved = b.with_coords(b.coords + np.array([0.0, 0.0, 0.3]))  # new geometry, same identity
     second = compute(make_spec("interaction_energy", [a, moved], level="classical"), use_cache=False)
     assert second.success
-    assert classical.TOOL_CALLS["antechamber"] == before + 1  # read back from disk, not recomputed
+    assert amber.TOOL_CALLS["antechamber"] == before + 1  # read back from disk, not recomputed
     again = compute(spec, use_cache=False)
     assert again.values["interaction_energy_kcal_mol"] == pytest.approx(
         first.values["interaction_energy_kcal_mol"], abs=1e-4)
+
+
+def test_parameters_cached_next_to_the_store_given(tmp_path, cache_dir):
+    """With a result store, the parameter cache lives beside it, not in the user cache."""
+    a, b = s22_fragments("Water_dimer")
+    store = ResultStore(tmp_path / "run" / "results.sqlite")
+    r = compute(make_spec("interaction_energy", [a, b], level="classical"), store=store)
+    assert r.success, r.error
+    assert len(list((tmp_path / "run" / "params").glob("*.json"))) == 1
+    assert not (cache_dir / "params").exists()
+    # the store's key is the spec's own, so the agent finds it by installed_cache_key
+    from tierchem.tiers.harness import installed_cache_key
+
+    assert store.get(installed_cache_key(r.spec)) is not None
 
 
 def test_gradient_matches_finite_difference():
@@ -109,8 +126,8 @@ def test_unsupported_element_is_an_input_failure():
 def test_antechamber_failure_is_reported_with_its_output(tmp_path):
     """Past the element check, sqm itself has no AM1 parameters for Xe: a real tool failure."""
     xef2 = Molecule.from_smiles("F[Xe]F", name="XeF2")
-    with pytest.raises(classical.InputError, match="antechamber failed"):
-        classical.parameters(xef2, check=False)
+    with pytest.raises(InputError, match="antechamber failed"):
+        amber.parameters(xef2, check=False)
 
 
 def test_optimize_lowers_energy():

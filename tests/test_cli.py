@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-TIERCHEM = [sys.executable, "-m", "tierchem.agent.cli"]
+TIERCHEM = [sys.executable, "-m", "tierchem"]
 
 
 def run(*args, cwd=None):
@@ -23,6 +23,23 @@ def test_help_does_not_import_engines():
             "print('HEAVY', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert "HEAVY []" in out
+
+
+@pytest.mark.parametrize("module", ["tierchem", "tierchem.agent"])
+def test_python_m_runs_the_one_cli(module):
+    r = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    for command in ("investigate", "resume", "demo", "calc", "report"):
+        assert command in r.stdout
+
+
+def test_investigate_a_missing_series_is_one_line(tmp_path):
+    r = run("investigate", "/nonexistent", "--question", "q", "--run-dir", str(tmp_path / "x"))
+    assert r.returncode != 0
+    lines = [ln for ln in r.stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("error:") and "/nonexistent" in lines[0] and "no such file" in lines[0]
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from tierchem.chem import Molecule, MoleculeError
-from tierchem.chem.crystal import (compare_crystals, crystal_from_molecules, hbond_network_dimensionality,
-                                   match_molecule, read_cif)
+from tierchem.chem.crystal import crystal_from_molecules, read_cif
+from tierchem.chem.crystal_contacts import compare_crystals, hbond_network_dimensionality, match_molecule
 from tierchem.chem.dimers import type_i_halogen_contact, type_ii_halogen_contact
 
 _CACHE: dict = {}

@@ -53,6 +53,11 @@ def test_xtb_lattice_energy_defaults_to_gfn1(x23):
     assert r.success, r.error
     assert r.spec.method == "GFN1-xTB" and r.values["supercell"] == [2, 2, 2]
     assert r.values["lattice_energy_kcal_mol"] == pytest.approx(x23["urea"].reference_kcal_mol, abs=2.0)
+    # what ran: the cell's own relaxation defaults and the supercell width, with the spec's cell
+    settings = r.provenance["settings"]
+    assert (settings["relax"], settings["fmax_ev_angstrom"], settings["max_steps"]) == ("positions", 0.05, 300)
+    assert settings["supercell_min_width_angstrom"] == 8.5
+    assert settings["cell_angstrom"] == r.spec.keywords["cell_angstrom"]
     assert r.values["cell_energy_kcal_mol"] <= r.values["unrelaxed_cell_energy_kcal_mol"] + 1e-6
 
 
@@ -92,6 +97,16 @@ def test_xtb_supercell_removes_the_self_image_error(x23):
 def test_lattice_energy_needs_a_cell(x23):
     r = compute(make_spec("lattice_energy", list(x23["co2"].molecules), "classical"))
     assert not r.success and r.error.kind == ErrorKind.INPUT and "cell_angstrom" in r.error.message
+
+
+def test_lattice_energy_level_names_the_method():
+    from tierchem.chem import Molecule
+
+    co2 = Molecule.from_smiles("O=C=O", name="co2")
+    assert make_spec("lattice_energy", [co2], "xtb").method == "GFN1-xTB"
+    assert make_spec("lattice_energy", [co2], 2).method == "GFN1-xTB"
+    assert make_spec("lattice_energy", [co2], "xtb", method="GFN2-xTB").method == "GFN2-xTB"
+    assert make_spec("lattice_energy", [co2], "classical").method == "GAFF2/AM1-BCC"
 
 
 def test_standard_orientation_keeps_fractional_coordinates():

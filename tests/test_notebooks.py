@@ -147,7 +147,7 @@ def test_kernel_restart_keeps_conversation_queue_and_results(tmp_path):
         assert not inv.queue()
         assert all(r.status == "done" for r in v.requests)
         assert v.hypothesis("dipole_antiparallel").status == "rejected" and v.hypothesis("shape_sterics").priority == 2
-        said = [t["text"] for t in v.transcript[n_transcript:]]
+        said = [t.text for t in v.transcript[n_transcript:]]
         assert said[0].startswith("reject dipole_antiparallel") and said[2] == "priority shape_sterics 2"
         inv.run()
         assert inv.conclusion() is not None

@@ -4,6 +4,7 @@ import multiprocessing
 import sqlite3
 
 import pytest
+from pydantic import ValidationError
 
 from tierchem.chem import Molecule
 from tierchem.tiers import ResultStore, compute, make_spec
@@ -27,7 +28,7 @@ def test_hash_is_stable_and_content_based(water):
 
 def test_spec_is_frozen_and_strict(water):
     spec = make_spec("energy", water, "mmff")
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         spec.task = "md"
     with pytest.raises(ValueError, match="unknown task"):
         make_spec("dance", water, "mmff")

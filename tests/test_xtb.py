@@ -217,7 +217,7 @@ def test_din_parser_sign_conventions(tmp_path):
     assert blocks[0].terms == ((1.0, "AB_1"), (1.0, "AB_2"), (-1.0, "AB"))
     bad = tmp_path / "bad.din"
     bad.write_text("1\nAB\n-1\n")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="file ends after coefficient '-1'"):
         parse_din(bad)
 
 

@@ -11,37 +11,13 @@ A *level* is a tier number (0-4) or a name: ``mmff``, ``classical``, ``xtb``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..chem.molecule import Molecule
-from .harness import DEFAULT_ENGINE
+from .levels import LEVELS, TASK_METHODS, TIERS, Level
 from .spec import CalcSpec
 
-
-@dataclass(frozen=True)
-class Level:
-    tier: int
-    engine: str
-    method: str
-    basis: str | None = None
-
-
-LEVELS: dict[str, Level] = {
-    "mmff": Level(0, "rdkit", "MMFF94"),
-    "classical": Level(1, "openmm", "GAFF2/AM1-BCC"),
-    "xtb": Level(2, "xtb", "GFN2-xTB"),
-    "dft": Level(3, "pyscf", "B3LYP-D3BJ", "def2-SVP"),
-    "mp2": Level(4, "pyscf-cc", "DF-MP2", "def2-SVP"),
-    "ccsd(t)": Level(4, "pyscf-cc", "CCSD(T)", "def2-SVP"),
-}
-# A level's default method replaced for one task: (task, engine, method) -> method.
-TASK_METHODS = {
-    # periodic GFN2-xTB in tblite 0.8 underbinds X23 (MSE +3.9 kcal/mol on 11 crystals vs +1.5 for
-    # GFN1-xTB, MAE 3.9 vs 2.2; GFN1 MAE 2.65 on all 22): GFN1 unless GFN2 is asked for by name
-    ("lattice_energy", "xtb", "GFN2-xTB"): "GFN1-xTB",
-}
-_BY_TIER = {lvl.tier: lvl for lvl in reversed(list(LEVELS.values()))}
+__all__ = ["LEVELS", "Level", "make_spec", "resolve_level"]
 
 
 def resolve_level(level: int | str, method: str | None = None, basis: str | None = None,
@@ -50,16 +26,15 @@ def resolve_level(level: int | str, method: str | None = None, basis: str | None
     if isinstance(level, str) and level.isdigit():
         level = int(level)
     if isinstance(level, int):
-        if level not in _BY_TIER:
+        if level not in TIERS:
             raise ValueError(f"tier must be 0-4, got {level}")
-        base = _BY_TIER[level]
+        base = TIERS[level].level
     else:
         try:
             base = LEVELS[level.lower()]
         except KeyError:
             raise ValueError(f"unknown level {level!r}; use 0-4 or one of {', '.join(LEVELS)}") from None
-    return Level(base.tier, engine or base.engine or DEFAULT_ENGINE[base.tier],
-                 method or base.method, basis if basis is not None else base.basis)
+    return Level(base.tier, engine or base.engine, method or base.method, basis if basis is not None else base.basis)
 
 
 def make_spec(task: str, molecules: Sequence[Molecule] | Molecule, level: int | str = 0,

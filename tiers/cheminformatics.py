@@ -39,6 +39,20 @@ class RDKitHarness(Harness):
     tasks = frozenset({"energy", "optimize", "conformers", "descriptors", "interaction_energy", "torsion_scan"})
     supports_open_shell = False
     engine_modules = ("rdkit",)
+    default_parameters = {
+        "gradient": False,
+        "max_steps": 2000,  # optimize: MMFF94 minimiser iterations
+        "n_conformers": 30,  # conformers: ETKDG embeddings
+        "rmsd_threshold": 0.5,  # Å, duplicates pruned below this
+        "energy_window_kcal_mol": 10.0,
+        "seed": 0xF00D,
+        "step_deg": 30.0,  # torsion_scan
+    }
+    model_notes = ("ETKDG embedding, MMFF94 minimisation with no non-bonded cut-off; descriptors from the "
+                   "lowest MMFF94 conformer")
+
+    def estimate_seconds(self, spec: CalcSpec) -> float:
+        return 0.05 if spec.task == "descriptors" else 0.5
 
     @classmethod
     def versions(cls) -> dict[str, str]:
@@ -50,7 +64,7 @@ class RDKitHarness(Harness):
         mol = _combined(fragments)
         ff = _mmff(mol, "+".join(f.label for f in fragments))
         values = {"energy_kcal_mol": ff.CalcEnergy()}
-        if spec.keywords.get("gradient"):
+        if self.settings(spec)["gradient"]:
             values["gradient_kcal_mol_angstrom"] = list(ff.CalcGrad())
         return Outcome(values=values)
 
@@ -59,19 +73,17 @@ class RDKitHarness(Harness):
             raise InputError("MMFF94 optimisation takes one molecule")
         mol = spec.molecules[0].to_rdkit()
         ff = _mmff(mol, spec.molecules[0].label)
-        not_converged = ff.Minimize(maxIts=int(spec.keywords.get("max_steps", 2000)))
+        not_converged = ff.Minimize(maxIts=int(self.settings(spec)["max_steps"]))
         relaxed = spec.molecules[0].with_coords(mol.GetConformer().GetPositions())
         return Outcome(values={"energy_kcal_mol": ff.CalcEnergy()},
                        artifacts={"molecules": [relaxed.model_dump(mode="json")]},
                        converged=not not_converged)
 
     def task_conformers(self, spec: CalcSpec) -> Outcome:
-        kw = spec.keywords
+        kw = self.settings(spec)
         confs, rel = conformer_ensemble(
-            spec.molecules[0], n_conformers=int(kw.get("n_conformers", 30)),
-            rmsd_threshold=float(kw.get("rmsd_threshold", 0.5)),
-            energy_window_kcal_mol=float(kw.get("energy_window_kcal_mol", 10.0)),
-            seed=int(kw.get("seed", 0xF00D)),
+            spec.molecules[0], n_conformers=int(kw["n_conformers"]), rmsd_threshold=float(kw["rmsd_threshold"]),
+            energy_window_kcal_mol=float(kw["energy_window_kcal_mol"]), seed=int(kw["seed"]),
         )
         return Outcome(values={"n_conformers": len(confs), "relative_energies_kcal_mol": rel},
                        artifacts={"molecules": [c.model_dump(mode="json") for c in confs]})
@@ -89,7 +101,7 @@ class RDKitHarness(Harness):
         dihedral = spec.keywords.get("dihedral")
         if not dihedral or len(dihedral) != 4:
             raise InputError("torsion_scan needs keywords={'dihedral': [i, j, k, l]}")
-        step = float(spec.keywords.get("step_deg", 30.0))
+        step = float(self.settings(spec)["step_deg"])
         label = spec.molecules[0].label
         start = spec.molecules[0].to_rdkit()
         previous = None

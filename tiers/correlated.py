@@ -11,10 +11,11 @@ earn their cost with large bases / CBS on small model systems. A cost model
 (:func:`estimate_cost`) runs in :meth:`check`, before any SCF, and refuses jobs
 that would not fit this machine's memory or ``keywords['max_time_s']``.
 
-Keywords: ``counterpoise`` (True), ``uncorrected`` (False), ``cbs``
-(e.g. ["def2-TZVP", "def2-QZVP"] or ["cc-pVTZ", "cc-pVQZ"]; overrides the
-basis), ``frozen_core`` (True), ``max_time_s`` (3600), ``max_cycle`` /
-``conv_tol`` (HF), ``cc_max_cycle`` (100), ``density_fit_hf`` (False).
+Keywords (defaults in :attr:`PySCFCorrelatedHarness.default_parameters`):
+``counterpoise``, ``uncorrected``, ``cbs`` (e.g. ["def2-TZVP", "def2-QZVP"] or
+["cc-pVTZ", "cc-pVQZ"]; overrides the basis), ``frozen_core``, ``max_time_s``,
+``max_cycle`` / ``conv_tol`` / ``level_shift`` (HF), ``cc_max_cycle``,
+``density_fit_hf``.
 
 SCS-MP2 scales the DF-MP2 opposite-/same-spin components (6/5, 1/3; Grimme
 2003). HF is conventional (exact integrals) unless ``density_fit_hf``.
@@ -28,9 +29,12 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..chem.molecule import Molecule
-from .errors import ConvergenceError, InputError, ResourceError
+from .counterpoise import choose_interaction, counterpoise_energies
+from .errors import CalcError, ConvergenceError, InputError, ResourceError
 from .harness import KCAL_PER_HARTREE, Harness, Outcome
-from .pyscf_common import available_memory_mb, build_mole, default_max_memory_mb, n_frozen_core, run_scf
+from .pyscf_common import (
+    SCF_DEFAULTS, available_memory_mb, build_mole, default_max_memory_mb, n_frozen_core, run_scf, scf_seconds,
+)
 from .spec import CalcSpec
 
 log = logging.getLogger(__name__)
@@ -127,6 +131,19 @@ class PySCFCorrelatedHarness(Harness):
     tasks = frozenset({"energy", "interaction_energy"})
     supports_open_shell = False
     engine_modules = ("pyscf",)
+    default_parameters = {
+        **SCF_DEFAULTS,  # of the RHF reference
+        "density_fit_hf": False,  # conventional (exact-integral) HF
+        "frozen_core": True,
+        "cc_max_cycle": 100,
+        "counterpoise": True,  # interaction_energy: Boys-Bernardi
+        "uncorrected": False,
+        "cbs": None,  # two bases, e.g. ["def2-TZVP", "def2-QZVP"], override the spec's basis
+        "max_time_s": 3600,  # the cost model refuses what would take longer
+    }
+    model_notes = ("RHF reference, closed shell only; frozen noble-gas cores net of ECP cores; SCS-MP2 scales "
+                   "DF-MP2's opposite-/same-spin parts by 6/5 and 1/3; CBS: two-point X^-3 extrapolation of "
+                   "the correlation energy with HF at the larger basis")
 
     @classmethod
     def versions(cls) -> dict[str, str]:
@@ -134,9 +151,17 @@ class PySCFCorrelatedHarness(Harness):
 
         return {"pyscf": pyscf.__version__}
 
+    def estimate_seconds(self, spec: CalcSpec) -> float:
+        """The calibrated cost model (:func:`estimate_cost`) of every basis the spec runs; where it
+        cannot run (no PySCF here, a basis it cannot read) a guess from the DFT SCF timings."""
+        try:
+            return sum(c.time_s for c in self.cost(spec))
+        except (ImportError, CalcError):
+            return scf_seconds(spec) * 3 * (6 if "CCSD" in spec.method.upper() else 1.5)
+
     # ---------------------------------------------------------------- cost
     def _bases(self, spec: CalcSpec) -> list[str]:
-        cbs = spec.keywords.get("cbs")
+        cbs = self.settings(spec)["cbs"]
         if cbs:
             if len(cbs) != 2:
                 raise InputError("cbs takes two bases, e.g. ['def2-TZVP', 'def2-QZVP']")
@@ -146,15 +171,16 @@ class PySCFCorrelatedHarness(Harness):
     def _n_calcs(self, spec: CalcSpec) -> float:
         if spec.task != "interaction_energy":
             return 1.0
-        cp = spec.keywords.get("counterpoise", True)
-        unc = spec.keywords.get("uncorrected", False) or not cp
+        settings = self.settings(spec)
+        cp = settings["counterpoise"]
+        unc = settings["uncorrected"] or not cp
         # monomers in the dimer basis cost about a dimer each; in their own basis ~1/8
         return 1.0 + (2.0 if cp else 0.0) + (0.25 if unc else 0.0)
 
     def cost(self, spec: CalcSpec, method: str | None = None, bases: list[str] | None = None) -> list[Cost]:
         method = method or spec.method
         bases = bases or self._bases(spec)
-        fz = bool(spec.keywords.get("frozen_core", True))
+        fz = bool(self.settings(spec)["frozen_core"])
         return [estimate_cost(spec.molecules, method, b, fz, self._n_calcs(spec)) for b in bases]
 
     def check(self, spec: CalcSpec) -> None:
@@ -163,7 +189,7 @@ class PySCFCorrelatedHarness(Harness):
         mem_mb = max(c.memory_mb for c in costs)
         time_s = sum(c.time_s for c in costs)
         avail = available_memory_mb()
-        max_time = float(spec.keywords.get("max_time_s", 3600))
+        max_time = float(self.settings(spec)["max_time_s"])
         if mem_mb <= 0.8 * avail and time_s <= max_time:
             log.info("%s: estimated %.0f MB, %.0f s", spec.label, mem_mb, time_s)
             return
@@ -199,18 +225,18 @@ class PySCFCorrelatedHarness(Harness):
         from pyscf import cc, mp, scf
         from pyscf.mp import dfmp2
 
-        kw = spec.keywords
+        kw = self.settings(spec)
         mol = build_mole(fragments, basis, ghosts, max_memory_mb=default_max_memory_mb())
         if mol.spin != 0:
             raise InputError(f"{label}: {self.name} is closed-shell only")
 
         def make_mf(m):
             mf = scf.RHF(m)
-            return mf.density_fit() if kw.get("density_fit_hf", False) else mf
+            return mf.density_fit() if kw["density_fit_hf"] else mf
 
         run = run_scf(make_mf, mol, kw, f"{label}/{basis}")
         mf = run.mf
-        frozen = n_frozen_core(mol) if kw.get("frozen_core", True) else 0
+        frozen = n_frozen_core(mol) if kw["frozen_core"] else 0
         method = _method_key(spec.method)
         if method in ("DF-MP2", "SCS-MP2"):
             pt = dfmp2.DFMP2(mf, frozen=frozen or None)
@@ -225,7 +251,7 @@ class PySCFCorrelatedHarness(Harness):
         else:
             mycc = cc.CCSD(mf, frozen=frozen or None)
             mycc.verbose = 0
-            mycc.max_cycle = int(kw.get("cc_max_cycle", 100))
+            mycc.max_cycle = int(kw["cc_max_cycle"])
             mycc.kernel()
             if not mycc.converged:
                 raise ConvergenceError(f"{label}/{basis}: CCSD did not converge in {mycc.max_cycle} "
@@ -263,35 +289,33 @@ class PySCFCorrelatedHarness(Harness):
 
     def task_interaction_energy(self, spec: CalcSpec) -> Outcome:
         a, b = spec.molecules
-        kw = spec.keywords
-        cp = bool(kw.get("counterpoise", True))
-        unc = bool(kw.get("uncorrected", False)) or not cp
+        settings = self.settings(spec)
+        cp = bool(settings["counterpoise"])
         warnings: list[str] = []
-        ab = self._energy_parts([a, b], spec, None, f"{a.label}+{b.label}")
-        warnings += ab["warnings"]
+
+        def e_of(frags, ghosts, label):
+            parts = self._energy_parts(frags, spec, ghosts, label)
+            warnings.extend(parts["warnings"])
+            return parts
+
+        parts = counterpoise_energies(e_of, a, b, cp, bool(settings["uncorrected"]))
+        ab = parts.dimer
         values: dict = {"counterpoise": cp, "bases": self._bases(spec), "cbs": len(self._bases(spec)) == 2}
 
         def interaction(ea, eb):
             return ((ab["hf"] - ea["hf"] - eb["hf"]) * KCAL_PER_HARTREE,
                     (ab["corr"] - ea["corr"] - eb["corr"]) * KCAL_PER_HARTREE)
 
-        if cp:
-            ea = self._energy_parts([a, b], spec, [False, True], f"{a.label} in dimer basis")
-            eb = self._energy_parts([a, b], spec, [True, False], f"{b.label} in dimer basis")
-            warnings += ea["warnings"] + eb["warnings"]
-            hf_i, corr_i = interaction(ea, eb)
+        if parts.monomers_dimer_basis:
+            hf_i, corr_i = interaction(*parts.monomers_dimer_basis)
             values.update({"interaction_energy_cp_kcal_mol": hf_i + corr_i, "hf_interaction_kcal_mol": hf_i,
                            "correlation_interaction_kcal_mol": corr_i})
-        if unc:
-            ea = self._energy_parts([a], spec, None, a.label)
-            eb = self._energy_parts([b], spec, None, b.label)
-            warnings += ea["warnings"] + eb["warnings"]
-            hf_u, corr_u = interaction(ea, eb)
+        if parts.monomers:
+            hf_u, corr_u = interaction(*parts.monomers)
             values["interaction_energy_uncorrected_kcal_mol"] = hf_u + corr_u
             if not cp:
                 values.update({"hf_interaction_kcal_mol": hf_u, "correlation_interaction_kcal_mol": corr_u})
-        values["interaction_energy_kcal_mol"] = values["interaction_energy_cp_kcal_mol" if cp
-                                                       else "interaction_energy_uncorrected_kcal_mol"]
+        choose_interaction(values, cp)
         values["dimer_energy_kcal_mol"] = (ab["hf"] + ab["corr"]) * KCAL_PER_HARTREE
         return Outcome(values=values, converged=True, warnings=warnings)
 

@@ -12,11 +12,11 @@ GPU) comes from ``TIERCHEM_DEVICE`` (auto|cpu|gpu). The device used is recorded
 in ``values['device']`` as provenance only; it is not part of the cache key, and
 CPU and GPU energies agree to ~1e-6 Eh (``benchmarks/gpu_dft.py``).
 
-Keywords (all optional): ``density_fit`` (True), ``counterpoise`` (True),
-``uncorrected`` (True: also the monomers in their own basis), ``gradient``
-(False), ``grid_level`` (PySCF's 3), ``max_cycle`` (100), ``conv_tol`` (1e-9),
-``stability`` (False), ``esp_directions`` (200 rays per atom), ``isovalue``
-(0.001 au), ``fmax_ev_angstrom`` (0.02) and ``max_steps`` (100) for optimize.
+Keywords (all optional; defaults in :attr:`PySCFDFTHarness.default_parameters`):
+``density_fit``, ``counterpoise``, ``uncorrected`` (also the monomers in their own
+basis), ``gradient``, ``grid_level``, ``max_cycle``, ``conv_tol``, ``level_shift``
+(the SCF fallback), ``stability``, ``mk_density``, ``esp_directions`` (rays per
+atom), ``isovalue`` (au), and ``fmax_ev_angstrom`` and ``max_steps`` for optimize.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ from typing import Sequence
 
 import numpy as np
 
+from ..chem.elements import SIGMA_HOLE_HALOGENS as HALOGENS
+from ..chem.elements import bondi_vdw_radius as _vdw
 from ..chem.molecule import ATOMIC_NUMBER, Molecule
+from .ase_bridge import relax
+from .counterpoise import choose_interaction, counterpoise_energies
 from .errors import ConvergenceError, InputError
-from .harness import KCAL_PER_HARTREE, Harness, Outcome
+from .harness import KCAL_PER_EV, KCAL_PER_HARTREE, Harness, Outcome, combined_geometry, split_coords
 from .pyscf_common import (
-    BOHR_PER_ANGSTROM, BUCKINGHAM_PER_AU, DEBYE_PER_AU, build_mole, choose_device, default_max_memory_mb,
-    run_scf, total_dm, worst_strategy,
+    BOHR_PER_ANGSTROM, BUCKINGHAM_PER_AU, DEBYE_PER_AU, SCF_DEFAULTS, build_mole, choose_device,
+    default_max_memory_mb, run_scf, scf_seconds, total_dm, worst_strategy,
 )
 from .spec import CalcSpec
 
@@ -41,18 +45,11 @@ log = logging.getLogger(__name__)
 # those with D3(BJ) parameters; the -V functionals carry VV10 non-local correlation.
 FUNCTIONALS = {"B3LYP": "B3LYP", "PBE0": "PBE0", "R2SCAN": "R2SCAN", "WB97X-V": "WB97X-V", "WB97M-V": "WB97M-V"}
 D3BJ_FUNCTIONALS = ("B3LYP", "PBE0", "R2SCAN")
-HALOGENS = ("Cl", "Br", "I")
 
-# Bondi van der Waals radii (Å), used to bound the isosurface search and for the
-# Merz-Kollman shells (with the MK radii for H, C, N, O, F, P, S, Cl).
-_BONDI = {"H": 1.20, "He": 1.40, "Li": 1.82, "B": 1.92, "C": 1.70, "N": 1.55, "O": 1.52, "F": 1.47,
-          "Ne": 1.54, "Na": 2.27, "Mg": 1.73, "Si": 2.10, "P": 1.80, "S": 1.80, "Cl": 1.75, "Ar": 1.88,
-          "K": 2.75, "Se": 1.90, "Br": 1.85, "Kr": 2.02, "Te": 2.06, "I": 1.98, "Xe": 2.16}
+# Bondi (1964) van der Waals radii (_vdw: chem.elements.BONDI_1964_VDW_RADII, H 1.20 Å) bound the
+# isosurface search; the Merz-Kollman shells use the MK radii for H, C, N, O, F, P, S, Cl and
+# Bondi's for the rest.
 _MK_RADII = {"H": 1.20, "C": 1.50, "N": 1.50, "O": 1.40, "F": 1.35, "P": 1.80, "S": 1.75, "Cl": 1.70}
-
-
-def _vdw(symbol: str) -> float:
-    return _BONDI.get(symbol, 2.0)
 
 
 def parse_method(method: str) -> tuple[str, str | None]:
@@ -152,7 +149,7 @@ def _halogen_partners(fragments: Sequence[Molecule]) -> dict[int, int]:
         for i, s in enumerate(frag.symbols):
             if s not in HALOGENS:
                 continue
-            partners = [j if a == i else a for a, j, _ in frag.bonds if i in (a, j)]
+            partners = frag.neighbours()[i]
             if not partners and frag.n_atoms > 1:  # no bond table: nearest atom
                 d = np.linalg.norm(xyz - xyz[i], axis=1)
                 d[i] = np.inf
@@ -165,9 +162,38 @@ def _halogen_partners(fragments: Sequence[Molecule]) -> dict[int, int]:
     return out
 
 
-def _combined_geometry(fragments: Sequence[Molecule]) -> tuple[list[str], np.ndarray]:
-    symbols = [s for f in fragments for s in f.symbols]
-    return symbols, np.vstack([f.coords for f in fragments])
+def _esp_rays(fragments: Sequence[Molecule], symbols: Sequence[str], xyz_bohr: np.ndarray, n_dir: int):
+    """(origins, directions, r_max, halogens) of the ESP scan: ``n_dir`` rays from every atom, atom
+    by atom, then one from each Cl/Br/I along its bond axis (the sigma hole); rays end at 2.5 x vdW."""
+    n_atoms = len(symbols)
+    r_max = np.array([2.5 * _vdw(s) * BOHR_PER_ANGSTROM for s in symbols])
+    origins = np.repeat(xyz_bohr, n_dir, axis=0)
+    directions = np.tile(fibonacci_sphere(n_dir), (n_atoms, 1))
+    r_max_all = np.repeat(r_max, n_dir)
+    partners = _halogen_partners(fragments)
+    hal = sorted(partners)
+    if hal:  # the sigma-hole rays ride along in the same scan
+        axis = np.array([xyz_bohr[i] - xyz_bohr[partners[i]] for i in hal])
+        axis /= np.linalg.norm(axis, axis=1)[:, None]
+        origins = np.vstack([origins, xyz_bohr[hal]])
+        directions = np.vstack([directions, axis])
+        r_max_all = np.concatenate([r_max_all, r_max[hal]])
+    return origins, directions, r_max_all, hal
+
+
+def _surface_potential(mol, dm, xyz_bohr: np.ndarray, pts: np.ndarray, ok: np.ndarray, n_dir: int):
+    """(V on the kept surface points, their atoms, V at the sigma-hole points), kcal/mol/e.
+
+    A surface point is kept only where its own atom is the nearest: the outer surface, once.
+    """
+    n_surf = len(xyz_bohr) * n_dir
+    surf, owner = pts[:n_surf], np.repeat(np.arange(len(xyz_bohr)), n_dir)
+    nearest = np.argmin(np.linalg.norm(surf[:, None, :] - xyz_bohr[None, :, :], axis=2), axis=1)
+    keep = ok[:n_surf] & (nearest == owner)
+    if not keep.any():
+        raise ConvergenceError("no point of the 0.001 au isosurface was found")
+    v_all = electrostatic_potential(mol, dm, np.vstack([surf[keep], pts[n_surf:]])) * KCAL_PER_HARTREE
+    return v_all[: keep.sum()], owner[keep], v_all[keep.sum():]
 
 
 class PySCFDFTHarness(Harness):
@@ -178,6 +204,27 @@ class PySCFDFTHarness(Harness):
     max_atoms = 60  # ~min per SCF at def2-SVP on 2 cores; beyond that use xTB or a model system
     supports_open_shell = True
     engine_modules = ("pyscf", "dftd3.interface")
+    default_parameters = {
+        **SCF_DEFAULTS,  # conv_tol 1e-9 Eh, max_cycle 100, level shift 0.3 Eh on failure
+        "grid_level": 3,  # PySCF's own default, set explicitly
+        "density_fit": True,
+        "stability": False,
+        "gradient": False,
+        "counterpoise": True,  # interaction_energy: Boys-Bernardi
+        "uncorrected": True,  # ... and the monomers in their own basis too
+        "mk_density": 1.0,  # properties: Merz-Kollman points per Å^2
+        "isovalue": 1e-3,  # esp: the density isosurface (au)
+        "esp_directions": 200,  # esp: rays per atom
+        "fmax_ev_angstrom": 0.02,  # optimize (ASE BFGS)
+        "max_steps": 100,
+    }
+    model_notes = ("D3(BJ) from simple-dftd3 (real atoms only in counterpoise runs); def2 ECP on elements "
+                   "beyond Kr; Merz-Kollman charges on shells at 1.4-2.0 x vdW radii; ESP on the density "
+                   "isosurface along rays from each atom and along each halogen's bond axis")
+
+    def estimate_seconds(self, spec: CalcSpec) -> float:
+        """A counterpoise dimer costs 3 SCFs in the dimer basis plus 2 monomers, an ESP scan ~2.5 SCFs."""
+        return scf_seconds(spec) * {"interaction_energy": 3.5, "esp": 2.5}.get(spec.task, 1.0)
 
     @classmethod
     def versions(cls) -> dict[str, str]:
@@ -202,22 +249,20 @@ class PySCFDFTHarness(Harness):
         from pyscf import dft
 
         xc, _ = parse_method(spec.method)
-        kw = spec.keywords
+        kw = self.settings(spec)
         mol = build_mole(fragments, spec.basis or "def2-SVP", ghosts, max_memory_mb=default_max_memory_mb())
-        grid_level = kw.get("grid_level")
 
         def make_mf(m):
             mf = dft.RKS(m) if m.spin == 0 else dft.UKS(m)
             mf.xc = xc
-            if grid_level is not None:
-                mf.grids.level = int(grid_level)
-            if kw.get("density_fit", True):
+            mf.grids.level = int(kw["grid_level"])
+            if kw["density_fit"]:
                 mf = mf.density_fit()
             return mf
 
         label = label or "+".join(f.label for f in fragments)
         run = run_scf(make_mf, mol, kw, label, device=choose_device())
-        if kw.get("stability"):
+        if kw["stability"]:
             mo = run.mf.stability()[0]
             if run.mf.mo_coeff is not None and not np.allclose(np.asarray(mo), np.asarray(run.mf.mo_coeff)):
                 run.warnings.append(f"{label}: SCF solution was unstable; re-converged from the stable direction")
@@ -229,12 +274,12 @@ class PySCFDFTHarness(Harness):
         xc, disp = parse_method(spec.method)
         if disp is None:
             return 0.0, None
-        symbols, xyz = _combined_geometry(fragments)
+        symbols, xyz = combined_geometry(fragments)
         return d3bj(symbols, xyz, xc, gradient)
 
     def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
         mol, run = self._scf(fragments, spec)
-        want_grad = bool(spec.keywords.get("gradient"))
+        want_grad = bool(self.settings(spec)["gradient"])
         e_disp, g_disp = self._dispersion(fragments, spec, gradient=want_grad)
         e_scf = float(run.mf.e_tot)
         values = {
@@ -258,44 +303,43 @@ class PySCFDFTHarness(Harness):
         """E(AB) - E(A) - E(B); with counterpoise (default) each monomer is computed
         in the dimer basis (the partner as ghost atoms, Boys-Bernardi)."""
         a, b = spec.molecules
-        kw = spec.keywords
-        cp = bool(kw.get("counterpoise", True))
-        want_unc = bool(kw.get("uncorrected", True)) or not cp
+        settings = self.settings(spec)
+        cp = bool(settings["counterpoise"])
         warnings: list[str] = []
         strategies: list[str] = []
+        devices: list[str] = []
 
         def e_of(frags, ghosts, label):
             _, run = self._scf(frags, spec, ghosts, label)
             warnings.extend(run.warnings)
             strategies.append(run.strategy)
-            return float(run.mf.e_tot), run.device
+            devices.append(run.device)
+            return float(run.mf.e_tot)
 
-        e_ab, device = e_of([a, b], None, f"{a.label}+{b.label}")
+        parts = counterpoise_energies(e_of, a, b, cp, bool(settings["uncorrected"]))
+        e_ab = parts.dimer
         ed_ab = self._dispersion([a, b], spec)[0]
         ed_a = self._dispersion([a], spec)[0]
         ed_b = self._dispersion([b], spec)[0]
         e_disp_int = ed_ab - ed_a - ed_b
         values: dict = {"counterpoise": cp}
-        if cp:
-            e_a_cp, _ = e_of([a, b], [False, True], f"{a.label} in dimer basis")
-            e_b_cp, _ = e_of([a, b], [True, False], f"{b.label} in dimer basis")
+        if parts.monomers_dimer_basis:
+            e_a_cp, e_b_cp = parts.monomers_dimer_basis
             values["interaction_energy_cp_kcal_mol"] = (e_ab - e_a_cp - e_b_cp + e_disp_int) * KCAL_PER_HARTREE
             values["monomer_energies_dimer_basis_kcal_mol"] = [(e_a_cp + ed_a) * KCAL_PER_HARTREE,
                                                                (e_b_cp + ed_b) * KCAL_PER_HARTREE]
-        if want_unc:
-            e_a, _ = e_of([a], None, a.label)
-            e_b, _ = e_of([b], None, b.label)
+        if parts.monomers:
+            e_a, e_b = parts.monomers
             values["interaction_energy_uncorrected_kcal_mol"] = (e_ab - e_a - e_b + e_disp_int) * KCAL_PER_HARTREE
             values["monomer_energies_kcal_mol"] = [(e_a + ed_a) * KCAL_PER_HARTREE, (e_b + ed_b) * KCAL_PER_HARTREE]
-        if cp and want_unc:
+        if parts.monomers_dimer_basis and parts.monomers:
             values["counterpoise_correction_kcal_mol"] = (values["interaction_energy_cp_kcal_mol"]
                                                           - values["interaction_energy_uncorrected_kcal_mol"])
-        values["interaction_energy_kcal_mol"] = values["interaction_energy_cp_kcal_mol" if cp
-                                                       else "interaction_energy_uncorrected_kcal_mol"]
+        choose_interaction(values, cp)
         values["dimer_energy_kcal_mol"] = (e_ab + ed_ab) * KCAL_PER_HARTREE
         values["dispersion_interaction_kcal_mol"] = e_disp_int * KCAL_PER_HARTREE
         values["scf_strategy"] = worst_strategy(strategies)
-        values["device"] = device
+        values["device"] = devices[0]
         return Outcome(values=values, converged=True, warnings=warnings)
 
     def task_properties(self, spec: CalcSpec) -> Outcome:
@@ -310,7 +354,7 @@ class PySCFDFTHarness(Harness):
         quad = _traceless_quadrupole(mol, dm)
         mulliken = np.asarray(mf.mulliken_pop(verbose=0)[1], float)
         esp_q, rrms = merz_kollman_charges(mol, dm, [s for f in frags for s in f.symbols],
-                                          density_per_a2=float(spec.keywords.get("mk_density", 1.0)))
+                                          density_per_a2=float(self.settings(spec)["mk_density"]))
         values = {
             "energy_kcal_mol": (float(mf.e_tot) + e_disp) * KCAL_PER_HARTREE,
             "dipole_debye": dip.tolist(),
@@ -332,41 +376,17 @@ class PySCFDFTHarness(Harness):
         and for each C/X-bonded Cl, Br, I the V at the surface point on the
         Y-X axis extension (the sigma hole)."""
         frags = spec.molecules
-        kw = spec.keywords
+        settings = self.settings(spec)
         mol, run = self._scf(frags, spec)
         dm = total_dm(run.mf)
-        symbols, xyz_a = _combined_geometry(frags)
+        symbols, xyz_a = combined_geometry(frags)
         xyz = xyz_a * BOHR_PER_ANGSTROM
-        iso = float(kw.get("isovalue", 1e-3))
-        n_dir = int(kw.get("esp_directions", 200))
-        dirs = fibonacci_sphere(n_dir)
-        n_atoms = len(symbols)
-        r_max = np.array([2.5 * _vdw(s) * BOHR_PER_ANGSTROM for s in symbols])
-        origins = np.repeat(xyz, n_dir, axis=0)
-        directions = np.tile(dirs, (n_atoms, 1))
-        owner = np.repeat(np.arange(n_atoms), n_dir)
-        partners = _halogen_partners(frags)
-        hal = sorted(partners)
-        if hal:  # the sigma-hole rays ride along in the same scan
-            axis = np.array([xyz[i] - xyz[partners[i]] for i in hal])
-            axis /= np.linalg.norm(axis, axis=1)[:, None]
-            origins = np.vstack([origins, xyz[hal]])
-            directions = np.vstack([directions, axis])
-        rmax_all = np.concatenate([np.repeat(r_max, n_dir), r_max[hal]]) if hal else np.repeat(r_max, n_dir)
-        pts, r, ok = isosurface_along_rays(mol, dm, origins, directions, rmax_all, iso)
-        n_surf = n_atoms * n_dir
-        surf, surf_ok, surf_owner = pts[:n_surf], ok[:n_surf], owner
-        # keep a point only where its own atom is the nearest: the outer surface, once
-        nearest = np.argmin(np.linalg.norm(surf[:, None, :] - xyz[None, :, :], axis=2), axis=1)
-        keep = surf_ok & (nearest == surf_owner)
-        if not keep.any():
-            raise ConvergenceError("no point of the 0.001 au isosurface was found")
-        v_all = electrostatic_potential(mol, dm, np.vstack([surf[keep], pts[n_surf:]]))
-        v = v_all[: keep.sum()] * KCAL_PER_HARTREE
-        v_sigma = v_all[keep.sum():] * KCAL_PER_HARTREE
-        kept_owner = surf_owner[keep]
-        atom_max = [float(v[kept_owner == k].max()) if (kept_owner == k).any() else None for k in range(n_atoms)]
-        atom_min = [float(v[kept_owner == k].min()) if (kept_owner == k).any() else None for k in range(n_atoms)]
+        iso = float(settings["isovalue"])
+        n_dir = int(settings["esp_directions"])
+        origins, directions, r_max, hal = _esp_rays(frags, symbols, xyz, n_dir)
+        pts, r, ok = isosurface_along_rays(mol, dm, origins, directions, r_max, iso)
+        n_surf = len(symbols) * n_dir
+        v, owner, v_sigma = _surface_potential(mol, dm, xyz, pts, ok, n_dir)
         warnings = list(run.warnings)
         sigma, sigma_r = {}, {}
         for k, i in enumerate(hal):
@@ -379,12 +399,14 @@ class PySCFDFTHarness(Harness):
         values = {
             "energy_kcal_mol": (float(run.mf.e_tot) + e_disp) * KCAL_PER_HARTREE,
             "isovalue_au": iso,
-            "n_surface_points": int(keep.sum()),
+            "n_surface_points": int(len(v)),
             "vs_max_kcal_mol": float(v.max()),
             "vs_min_kcal_mol": float(v.min()),
             "vs_mean_kcal_mol": float(v.mean()),
-            "atom_vs_max_kcal_mol": atom_max,
-            "atom_vs_min_kcal_mol": atom_min,
+            "atom_vs_max_kcal_mol": [float(v[owner == k].max()) if (owner == k).any() else None
+                                     for k in range(len(symbols))],
+            "atom_vs_min_kcal_mol": [float(v[owner == k].min()) if (owner == k).any() else None
+                                     for k in range(len(symbols))],
             "sigma_hole_kcal_mol": sigma,
             "sigma_hole_distance_angstrom": sigma_r,
             "scf_strategy": run.strategy,
@@ -395,32 +417,29 @@ class PySCFDFTHarness(Harness):
     def task_optimize(self, spec: CalcSpec) -> Outcome:
         """Geometry optimisation with ASE's BFGS on PySCF + D3(BJ) gradients
         (geomeTRIC and PyBerny are not installed here)."""
-        from ase.optimize import BFGS
-
         frags = list(spec.molecules)
-        kw = spec.keywords
-        fmax = float(kw.get("fmax_ev_angstrom", 0.02))
-        max_steps = int(kw.get("max_steps", 100))
-        sizes = [f.n_atoms for f in frags]
-        atoms = _combined_ase(frags)
+        settings = self.settings(spec)
+        fmax, max_steps = float(settings["fmax_ev_angstrom"]), int(settings["max_steps"])
         calc_warnings: list[str] = []
-        atoms.calc = _ase_calculator(self, frags, spec, calc_warnings)
-        opt = BFGS(atoms, logfile=None)
-        converged = bool(opt.run(fmax=fmax, steps=max_steps))
-        xyz = atoms.get_positions()
-        relaxed, k = [], 0
-        for f, n in zip(frags, sizes):
-            relaxed.append(f.with_coords(xyz[k : k + n]))
-            k += n
-        energy = self.energy(relaxed, spec.model_copy(update={"keywords": {**kw, "gradient": False}}))
+        grad_spec = spec.model_copy(update={"keywords": {**spec.keywords, "gradient": True}})
+        ev_per_kcal = 1.0 / KCAL_PER_EV
+
+        def evaluate(positions: np.ndarray) -> tuple[float, np.ndarray]:
+            out = self.energy(split_coords(frags, positions), grad_spec)
+            calc_warnings.extend(out.warnings)
+            g = np.asarray(out.values["gradient_kcal_mol_angstrom"]).reshape(-1, 3)
+            return out.values["energy_kcal_mol"] * ev_per_kcal, -g * ev_per_kcal
+
+        r = relax(frags, evaluate, fmax, max_steps)
+        energy = self.energy(r.molecules, spec.model_copy(update={"keywords": {**spec.keywords, "gradient": False}}))
         warnings = list(dict.fromkeys(calc_warnings + energy.warnings))
-        if not converged:
+        if not r.converged:
             warnings.append(f"optimisation not converged in {max_steps} steps (fmax {fmax} eV/A)")
-        values = {"energy_kcal_mol": energy.values["energy_kcal_mol"], "n_steps": int(opt.nsteps),
-                  "max_force_ev_angstrom": float(np.abs(atoms.get_forces()).max()),
+        values = {"energy_kcal_mol": energy.values["energy_kcal_mol"], "n_steps": r.n_steps,
+                  "max_force_ev_angstrom": float(np.abs(r.forces_ev_angstrom).max()),
                   "scf_strategy": energy.values["scf_strategy"], "device": energy.values["device"]}
-        return Outcome(values=values, artifacts={"molecules": [m.model_dump(mode="json") for m in relaxed]},
-                       converged=converged, warnings=warnings)
+        return Outcome(values=values, artifacts={"molecules": [m.model_dump(mode="json") for m in r.molecules]},
+                       converged=r.converged, warnings=warnings)
 
 
 def _gap_ev(mf) -> float | None:
@@ -478,36 +497,3 @@ def merz_kollman_charges(mol, dm, symbols: Sequence[str], density_per_a2: float 
     q = np.linalg.solve(a, rhs)[:n]
     rrms = float(np.sqrt(np.mean((inv @ q - v) ** 2) / np.mean(v ** 2)))
     return q, rrms
-
-
-def _combined_ase(frags):
-    from ase import Atoms
-
-    symbols, xyz = _combined_geometry(frags)
-    return Atoms(symbols=symbols, positions=xyz)
-
-
-def _ase_calculator(harness: PySCFDFTHarness, frags, spec: CalcSpec, warnings: list[str]):
-    """An ASE calculator giving the harness's energy and forces (eV, eV/Å)."""
-    from ase.calculators.calculator import Calculator, all_changes
-
-    ev_per_kcal = 1.0 / 23.060548
-    grad_spec = spec.model_copy(update={"keywords": {**spec.keywords, "gradient": True}})
-
-    class TierchemCalculator(Calculator):
-        implemented_properties = ["energy", "forces"]
-
-        def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-            super().calculate(atoms, properties, system_changes)
-            xyz = self.atoms.get_positions()
-            moved, k = [], 0
-            for f in frags:
-                moved.append(f.with_coords(xyz[k : k + f.n_atoms]))
-                k += f.n_atoms
-            out = harness.energy(moved, grad_spec)
-            warnings.extend(out.warnings)
-            self.results["energy"] = out.values["energy_kcal_mol"] * ev_per_kcal
-            g = np.asarray(out.values["gradient_kcal_mol_angstrom"]).reshape(-1, 3)
-            self.results["forces"] = -g * ev_per_kcal
-
-    return TierchemCalculator()

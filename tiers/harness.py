@@ -1,16 +1,22 @@
 """The harness base class and the registry of engines.
 
 One harness per engine (as in QCEngine): it declares its tier, methods and tasks,
-says whether its engine is ``found()`` here, reports engine ``versions()``, and
-runs a :class:`CalcSpec`. The registry maps names to import paths so that listing
-harnesses never imports an engine.
+the engine settings it uses unless a spec's keywords say otherwise
+(``default_parameters``, as ASE calculators do) and the fixed model choices that
+are not keywords (``model_notes``); it says whether its engine is ``found()``
+here, reports engine ``versions()``, estimates a spec's cost before running it
+(``estimate_seconds``) and runs a :class:`CalcSpec`. The registry maps names to
+import paths so that listing harnesses never imports an engine.
 """
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Sequence
+
+import numpy as np
 
 from ..chem.molecule import Molecule
 from .errors import EngineMissingError, InputError, ResourceError
@@ -31,6 +37,21 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
 
 
+def combined_geometry(fragments: Sequence[Molecule]) -> tuple[list[str], np.ndarray]:
+    """The fragments as one system: all symbols and an (N, 3) array of coordinates (Å)."""
+    return [s for f in fragments for s in f.symbols], np.vstack([f.coords for f in fragments])
+
+
+def split_coords(fragments: Sequence[Molecule], coords_angstrom) -> list[Molecule]:
+    """Each fragment at its rows of a whole system's (N, 3) coordinates (Å), in order."""
+    coords_angstrom = np.asarray(coords_angstrom, float)
+    out, start = [], 0
+    for f in fragments:
+        out.append(f.with_coords(coords_angstrom[start:start + f.n_atoms]))
+        start += f.n_atoms
+    return out
+
+
 class Harness:
     """Base class: subclasses set the class attributes and implement ``energy``.
 
@@ -48,6 +69,14 @@ class Harness:
     supports_charged: ClassVar[bool] = True
 
     engine_modules: ClassVar[tuple[str, ...]] = ()  # what must import for found() to be true
+    # Engine settings used unless a spec's keywords say otherwise (JSON values; None: not used
+    # unless given). Tasks whose defaults differ list them in task_parameters.
+    default_parameters: ClassVar[dict[str, Any]] = {}
+    task_parameters: ClassVar[dict[str, dict[str, Any]]] = {}
+    model_notes: ClassVar[str] = ""  # fixed model choices that no keyword changes
+    # Where the harness may keep engine-side caches (compute() sets it next to the result
+    # store); None: the user cache directory.
+    cache_dir: Path | None = None
 
     @classmethod
     def found(cls) -> bool:
@@ -67,6 +96,14 @@ class Harness:
     @property
     def default_method(self) -> str:
         return self.methods[0]
+
+    def settings(self, spec: CalcSpec) -> dict[str, Any]:
+        """The settings ``spec`` runs with: the defaults (the task's own first), then its keywords."""
+        return {**self.default_parameters, **self.task_parameters.get(spec.task, {}), **spec.keywords}
+
+    def estimate_seconds(self, spec: CalcSpec) -> float:
+        """A rough cost of ``spec`` (seconds on 2 cores) before running it; subclasses know better."""
+        return 1.0
 
     # ------------------------------------------------------------------ checks
     def check(self, spec: CalcSpec) -> None:
@@ -120,10 +157,10 @@ class Harness:
 
     def task_lattice_energy(self, spec: CalcSpec) -> Outcome:
         """E_latt = [E(cell) - sum E_gas(relaxed molecule)] / Z, per molecule (negative = bound)."""
-        from .periodic import cell_from_keywords, unique_molecules
+        from .periodic import DEFAULT_RELAX, RELAX_MODES, cell_from_keywords, unique_molecules
 
-        relax = spec.keywords.get("relax", "positions")
-        if relax not in ("positions", "none"):
+        relax = self.settings(spec).get("relax", DEFAULT_RELAX)
+        if relax not in RELAX_MODES:
             raise InputError(f"relax must be 'positions' or 'none' (fixed cell), got {relax!r}")
         cell = cell_from_keywords(spec.keywords)
         crystal = self.periodic_energy(spec.molecules, cell, spec)
@@ -151,8 +188,6 @@ _REGISTRY: dict[str, str] = {
     "pyscf-cc": "correlated:PySCFCorrelatedHarness",
     "openmm": "classical:OpenMMHarness",
 }
-# The engine each tier uses unless told otherwise.
-DEFAULT_ENGINE = {0: "rdkit", 1: "openmm", 2: "xtb", 3: "pyscf", 4: "pyscf-cc"}
 
 
 def register(name: str, target: str) -> None:
@@ -179,6 +214,15 @@ def get_harness(name: str) -> Harness:
         raise EngineMissingError(f"harness {name!r} could not be imported: {exc}") from None
     return getattr(mod, cls)()
 
+
+def estimate_seconds(spec: CalcSpec) -> float:
+    """The cost of ``spec`` by its harness's model (imports the harness module, not its engine);
+    the base class's guess where the harness cannot be imported here."""
+    try:
+        harness = get_harness(spec.engine)
+    except EngineMissingError:
+        harness = Harness()
+    return float(harness.estimate_seconds(spec))
 
 
 def installed_cache_key(spec: CalcSpec) -> str | None:

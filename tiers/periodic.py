@@ -19,6 +19,9 @@ import numpy as np
 from ..chem.molecule import Molecule
 from .errors import InputError
 
+DEFAULT_RELAX = "positions"  # lattice_energy: atoms relax in the fixed cell ("none": as given)
+RELAX_MODES = ("positions", "none")
+
 
 def cell_from_keywords(keywords: dict) -> np.ndarray:
     cell = keywords.get("cell_angstrom")

@@ -24,6 +24,13 @@ BOHR_PER_ANGSTROM = 1.0 / 0.52917721092
 DEBYE_PER_AU = 2.541746473
 BUCKINGHAM_PER_AU = 1.344911  # e a0^2 in Buckingham (1 B = 1e-26 esu cm^2)
 
+# The SCF settings of both PySCF harnesses (their default_parameters include these).
+SCF_DEFAULTS = {
+    "conv_tol": 1e-9,  # Eh
+    "max_cycle": 100,  # per rung of the fallback ladder
+    "level_shift": 0.3,  # Eh, the ladder's second rung
+}
+
 # Basis families whose heavy elements (Z > 36, from Rb on) come with an ECP of
 # the same name in PySCF; without naming it PySCF silently runs all-electron.
 _ECP_FAMILIES = ("def2-", "dhf-", "lanl2", "sbkjc", "crenb", "stuttgart")
@@ -78,6 +85,13 @@ def build_mole(fragments: Sequence[Molecule], basis: str, ghosts: Sequence[bool]
     return mol
 
 
+def scf_seconds(spec) -> float:
+    """A rough cost of one SCF (seconds, 2 cores) from the design's timings: ~20 s for a 12-atom
+    aromatic (8 heavy atoms) in def2-SVP, scaling with the basis as (heavy atoms / 8)^2.5."""
+    heavy = sum(1 for m in spec.molecules for s in m.symbols if s != "H")
+    return 20.0 * (heavy / 8.0) ** 2.5
+
+
 def available_memory_mb() -> float:
     """Memory free for a calculation here (MB)."""
     try:
@@ -128,13 +142,16 @@ class SCFRun:
 
 
 def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=None) -> SCFRun:
-    """Converge an SCF with a fallback ladder: DIIS, then level shift 0.3, then
+    """Converge an SCF with a fallback ladder: DIIS, then a level shift (0.3 Eh), then
     second-order (Newton). Raises ConvergenceError when none converges.
 
-    ``make_mf(mol)`` returns a fresh, configured mean-field object (RKS/UKS/RHF...).
+    ``make_mf(mol)`` returns a fresh, configured mean-field object (RKS/UKS/RHF...);
+    ``keywords`` may set ``conv_tol``, ``max_cycle`` and ``level_shift`` (else :data:`SCF_DEFAULTS`).
     """
-    max_cycle = int(keywords.get("max_cycle", 100))
-    conv_tol = float(keywords.get("conv_tol", 1e-9))
+    settings = {**SCF_DEFAULTS, **keywords}
+    max_cycle = int(settings["max_cycle"])
+    conv_tol = float(settings["conv_tol"])
+    level_shift = float(settings["level_shift"])
     warnings: list[str] = []
 
     def configured(mf):
@@ -156,9 +173,10 @@ def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=N
     strategy = "diis"
     if not mf.converged:
         dm = mf.make_rdm1()
-        log.info("%s: SCF not converged with DIIS in %d cycles; retrying with level shift 0.3", label, max_cycle)
+        log.info("%s: SCF not converged with DIIS in %d cycles; retrying with level shift %g", label, max_cycle,
+                 level_shift)
         mf = configured(make_mf(mol))
-        mf.level_shift = float(keywords.get("level_shift", 0.3))
+        mf.level_shift = level_shift
         mf = on_device(mf)
         mf.kernel(dm0=dm)
         strategy = "level_shift"
@@ -172,7 +190,7 @@ def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=N
             strategy = "newton"
         warnings.append(f"{label}: SCF needed the {strategy.replace('_', ' ')} fallback")
     if not mf.converged:
-        raise ConvergenceError(f"{label}: SCF did not converge (DIIS, level shift 0.3 and Newton, "
+        raise ConvergenceError(f"{label}: SCF did not converge (DIIS, level shift {level_shift:g} and Newton, "
                                f"{max_cycle} cycles each); try more cycles (max_cycle), a smaller "
                                "level shift or a better starting geometry")
     return SCFRun(mf=to_cpu(mf) if strategy != "newton" else mf, strategy=strategy, device=device,

@@ -16,14 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..chem.molecule import Molecule
 from .errors import ErrorKind
 
-TIER_NAMES = {
-    0: "cheminformatics",
-    1: "classical",
-    2: "semi-empirical",
-    3: "DFT",
-    4: "correlated",
-}
-
 # What a task's values mean; the catalogue documents each task in full.
 TASKS = {
     "energy": "single-point energy (and gradient with keywords={'gradient': True})",

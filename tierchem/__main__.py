@@ -1,0 +1,2 @@
+from tierchem.agent.cli import main
+main()
