@@ -3,19 +3,24 @@ fitted into the budget, and stored results read back as the values evidence comp
 
 The agent never calls an engine: specs come from the observables (through the task catalogue), and
 results from the executor and the result store.
+
+Absence is data: a molecule that lacks the feature an observable measures (``NotApplicable``) gets the
+value that absence means, marked ``absent`` with the reason; ``failed`` (no value) is kept for real
+failures and for geometries unfit to be evidence (``UnfitGeometry``: atoms clash).
 """
 
 from __future__ import annotations
 
 from ..tiers.store import ResultStore
-from .observables import NotApplicable, estimate_seconds, read_value, specs_for
+from .observables import NotApplicable, UnfitGeometry, estimate_seconds, observable, read_value, specs_for
 from .state import Action, PlannedCalc, ResultRef, SeriesMember, ValueRef
 
 
 def plan_calcs(computes: list[Action], members: list[SeriesMember],
                background_tier: int | None) -> tuple[list[PlannedCalc], list[ResultRef]]:
-    """The calculations of compute actions for every member, and the refs of those that need none (a value
-    known by structure) or could not be built (data, not a crash). Dimer calculations at
+    """The calculations of compute actions for every member (in the actions' order, which the budget
+    keeps), and the refs of those that need none (the feature is absent: its value is known by structure)
+    or could not be built (a failure with its reason, not a crash). Dimer calculations at
     ``background_tier`` and above are marked for the background (None: none are)."""
     planned, no_calc = [], []
     for a in computes:
@@ -23,8 +28,12 @@ def plan_calcs(computes: list[Action], members: list[SeriesMember],
             try:
                 spec = specs_for(a.observable, m.mol(), a.tier)[0]
             except NotApplicable as na:
+                absent = observable(a.observable).use(a.tier).computable  # else: the tier cannot compute it
                 no_calc.append(ResultRef.without_calc(a.observable, a.tier, m.name, value=na.value, note=str(na),
-                                                      error=None if na.value is not None else str(na)))
+                                                      error=None if absent else str(na)))
+                continue
+            except UnfitGeometry as bad:
+                no_calc.append(ResultRef.without_calc(a.observable, a.tier, m.name, error=str(bad)))
                 continue
             except Exception as exc:  # a builder that cannot place this molecule
                 no_calc.append(ResultRef.without_calc(a.observable, a.tier, m.name,
@@ -33,35 +42,58 @@ def plan_calcs(computes: list[Action], members: list[SeriesMember],
             bg = (background_tier is not None and a.tier >= background_tier
                   and spec.task == "interaction_energy")
             planned.append(PlannedCalc(spec=spec.model_dump(mode="json"), observable=a.observable, tier=a.tier,
-                                       molecule=m.name, estimate_s=estimate_seconds(spec), background=bg))
+                                       molecule=m.name, estimate_s=estimate_seconds(spec), background=bg,
+                                       decisive=a.decisive))
     return planned, no_calc
 
 
-def fit_budget(planned: list[PlannedCalc], left_s: float) -> tuple[list[PlannedCalc], list[tuple[str, int]]]:
-    """Drop the most expensive (observable, tier) until the estimates fit the budget left."""
-    dropped = []
-    while planned and sum(p.estimate_s for p in planned) > left_s:
-        worst = max(planned, key=lambda p: p.estimate_s)
-        planned = [p for p in planned if not (p.observable == worst.observable and p.tier == worst.tier)]
-        dropped.append((worst.observable, worst.tier))
-    return planned, list(dict.fromkeys(dropped))
+def fit_budget(planned: list[PlannedCalc], left_s: float) -> tuple[list[PlannedCalc], list[tuple[str, int, str]]]:
+    """Keep whole (observable, tier) groups in the planned order (the planner's: decisive observables of the
+    leading hypotheses first, then by worth per estimated second) while their estimates fit the budget left.
+    Once a decisive group does not fit, no lesser (non-decisive) group runs in its place. Returns the kept
+    calculations and the dropped groups as (observable, tier, why)."""
+    groups: dict[tuple[str, int], list[PlannedCalc]] = {}
+    for p in planned:
+        groups.setdefault((p.observable, p.tier), []).append(p)
+    kept, dropped, left, blocked = [], [], left_s, None
+    order = sorted(groups.items(), key=lambda g: not any(p.decisive for p in g[1]))  # stable: decisive first
+    for (name, tier), calcs in order:
+        cost = sum(p.estimate_s for p in calcs)
+        decisive = any(p.decisive for p in calcs)
+        if blocked is not None and not decisive:
+            dropped.append((name, tier, f"held back: the decisive {blocked} did not fit the budget, and a lesser "
+                                        "calculation does not run in its place"))
+        elif cost > left:
+            dropped.append((name, tier, f"its estimated {cost:.0f} s exceeds the {left:.0f} s of budget left"
+                                        + (" after the calculations ranked before it" if left < left_s else "")))
+            if decisive and blocked is None:
+                blocked = f"{name} at tier {tier}"
+        else:
+            kept += calcs
+            left -= cost
+    return kept, dropped
 
 
 def value_of(name: str, member: SeriesMember, ref: ResultRef, store: ResultStore) -> ValueRef:
     """The value of observable ``name`` for ``member`` from its ref (and the stored result it points to)."""
     if ref.cache_key is None:
-        return ValueRef(molecule=member.name, value=ref.value, note=ref.note or ref.error or "")
+        if ref.error:
+            return ValueRef(molecule=member.name, value=None, note=ref.error, status="failed")
+        return ValueRef(molecule=member.name, value=ref.value, note=ref.note, status="absent")
+    keys = [ref.cache_key]
     if not ref.success:
-        return ValueRef(molecule=member.name, value=None, cache_keys=[ref.cache_key], note=ref.error or "")
+        return ValueRef(molecule=member.name, value=None, cache_keys=keys, note=ref.error or "", status="failed")
     result = store.get(ref.cache_key)
     if result is None:
-        return ValueRef(molecule=member.name, value=None, cache_keys=[ref.cache_key],
-                        note="result missing from the store")
+        return ValueRef(molecule=member.name, value=None, cache_keys=keys, note="result missing from the store",
+                        status="failed")
     try:
         value = read_value(name, member.mol(), [result])
-        return ValueRef(molecule=member.name, value=value, cache_keys=[result.cache_key])
+        return ValueRef(molecule=member.name, value=value, cache_keys=keys)
     except NotApplicable as na:
-        return ValueRef(molecule=member.name, value=na.value, cache_keys=[result.cache_key], note=str(na))
+        return ValueRef(molecule=member.name, value=na.value, cache_keys=keys, note=str(na), status="absent")
+    except UnfitGeometry as bad:
+        return ValueRef(molecule=member.name, value=None, cache_keys=keys, note=str(bad), status="failed")
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        return ValueRef(molecule=member.name, value=None, cache_keys=[result.cache_key],
-                        note=f"could not read {name}: {exc}")
+        return ValueRef(molecule=member.name, value=None, cache_keys=keys, note=f"could not read {name}: {exc}",
+                        status="failed")

@@ -36,14 +36,20 @@ def _console(stderr: bool = False):
 
 def fail(message: str, code: int = 2) -> None:
     """One clear line on stderr, then exit non-zero."""
-    _console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    text = " ".join(str(message).split())  # one line, whatever the message held
+    _console(stderr=True).print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-def _store(cache_dir: Optional[Path]):
-    from ..tiers.store import ResultStore
+def _store(cache_dir: Optional[Path], path: Optional[Path] = None):
+    from ..tiers.store import ResultStore, StoreError
 
-    return ResultStore(cache_dir / "results.sqlite" if cache_dir else None)
+    try:
+        return ResultStore(path if path is not None else cache_dir / "results.sqlite" if cache_dir else None)
+    except StoreError as exc:
+        fail(str(exc))
 
 
 def _executor(name: str, store):
@@ -62,14 +68,39 @@ def _progress():
                     console=_console(stderr=True), transient=False)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time, so a Rich live view can redirect it."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+VERBOSE = {"level": 0}
+
+
 @app.callback()
-def _main(verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-v, -vv).")):
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _main(verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                      help="Log lines in the terminal too (-v: INFO, -vv: DEBUG); an "
+                                      "investigation's log is always in its run directory's investigation.log.")):
+    VERBOSE["level"] = verbose
+    handler = _StderrHandler()
+    handler.setLevel(logging.WARNING - 10 * min(verbose, 2))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, handler.level))
 
 
 # --------------------------------------------------------------------- calc
-def _read_molecules(smiles: list[str], file: Optional[Path], charge: int, multiplicity: Optional[int], split: bool):
+def _read_molecules(smiles: list[str], file: Optional[Path], charge: int, multiplicity: Optional[int], split: bool,
+                    fragment_charges: Optional[list[int]] = None):
     from ..chem import Molecule
     from ..chem.dimers import split_by_connectivity
 
@@ -78,8 +109,8 @@ def _read_molecules(smiles: list[str], file: Optional[Path], charge: int, multip
         if split or file.suffix.lower() == ".xyz" and not mols:
             from rdkit.Chem import rdDetermineBonds  # noqa: F401  (fail early if RDKit is absent)
 
-            frags = split_by_connectivity(file, charge=charge) if file.suffix.lower() == ".xyz" else \
-                [Molecule.from_file(file, charge=charge, multiplicity=multiplicity)]
+            frags = split_by_connectivity(file, charge=charge, fragment_charges=fragment_charges) \
+                if file.suffix.lower() == ".xyz" else [Molecule.from_file(file, charge=charge, multiplicity=multiplicity)]
             mols.extend(frags)
         else:
             mols.append(Molecule.from_file(file, charge=charge, multiplicity=multiplicity))
@@ -99,16 +130,22 @@ def calc(
     method: Optional[str] = typer.Option(None, help="Method, e.g. B3LYP-D3BJ (default: the tier's)."),
     basis: Optional[str] = typer.Option(None, help="Basis set for tiers 3-4."),
     charge: int = typer.Option(0, help="Total charge of an XYZ file."),
+    fragment_charges: Optional[str] = typer.Option(None, "--fragment-charges", help="Charges of an XYZ file's "
+                                                   "fragments in file order, e.g. 1,-1 for an ion pair."),
     multiplicity: Optional[int] = typer.Option(None, help="Spin multiplicity (needed for radicals)."),
     keyword: list[str] = typer.Option([], "--keyword", "-k", help="Engine keyword KEY=JSON, e.g. -k steps=1000."),
     cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
-    no_cache: bool = typer.Option(False, help="Recompute even if the store has the result."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Take the result from the store when it "
+                               "holds it (--no-cache: recompute)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ):
     """Run one calculation and print its values."""
     from ..chem.errors import MoleculeError
     from ..tiers import compute, make_spec
 
+    if task == "lattice_energy" and (file is None or file.suffix.lower() != ".cif"):
+        fail("lattice_energy needs a crystal: give --file CRYSTAL.cif (its cell and the molecules in it); "
+             f"{'an XYZ, SDF or MOL2 file' if file is not None else 'a SMILES'} has no unit cell")
     try:
         keywords = {}
         if file is not None and file.suffix.lower() == ".cif":  # a crystal: its cell's molecules and cell
@@ -122,21 +159,16 @@ def calc(
                 _console(stderr=True).print(f"[yellow]warning:[/] {warning}", highlight=False)
             mols, keywords["cell_angstrom"] = crystal.molecules, crystal.cell_matrix.tolist()
         else:
-            mols = _read_molecules(smiles, file, charge, multiplicity, split=task == "interaction_energy")
-        for kv in keyword:
-            key, sep, value = kv.partition("=")
-            if not sep:
-                fail(f"keyword {kv!r} is not KEY=VALUE")
-            try:
-                keywords[key] = json.loads(value)
-            except json.JSONDecodeError:
-                keywords[key] = value
+            mols = _read_molecules(smiles, file, charge, multiplicity, split=task == "interaction_energy",
+                                   fragment_charges=_int_list(fragment_charges, "--fragment-charges"))
+        keywords.update(_keywords(keyword))
         spec = make_spec(task, mols, level, method=method, basis=basis, **keywords)
     except MoleculeError as exc:
         fail(str(exc))
     except ValueError as exc:  # pydantic validation and bad levels
         fail(str(exc).splitlines()[0] if "validation error" not in str(exc) else _pydantic_line(exc))
-    result = compute(spec, store=_store(cache_dir), use_cache=not no_cache)
+    _check_spec(spec)
+    result = compute(spec, store=_store(cache_dir), use_cache=cache)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -146,11 +178,45 @@ def calc(
 
 
 def _pydantic_line(exc: Exception) -> str:
-    errors = getattr(exc, "errors", lambda: [])()
-    if errors:
-        e = errors[0]
-        return f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
-    return str(exc).splitlines()[0]
+    from ..chem.molecule import validation_line
+
+    return validation_line(exc)
+
+
+def _int_list(text: Optional[str], option: str) -> Optional[list[int]]:
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        fail(f"{option} takes integers separated by commas, e.g. 1,0; got {text!r}")
+
+
+def _keywords(pairs: list[str]) -> dict:
+    """``-k KEY=VALUE`` options as keywords (VALUE read as JSON where it is JSON, else a string)."""
+    out = {}
+    for kv in pairs:
+        key, sep, value = kv.partition("=")
+        if not sep or not key.strip():
+            fail(f"keyword {kv!r} is not KEY=VALUE (e.g. -k max_steps=200)")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _check_spec(spec) -> None:
+    """Refuse what the harness would refuse (task, method, keywords, size) before any engine starts."""
+    from ..tiers.errors import CalcError, EngineMissingError
+    from ..tiers.harness import get_harness
+
+    try:
+        get_harness(spec.engine).check(spec)
+    except EngineMissingError:
+        return  # compute() reports it as a failed result
+    except CalcError as exc:
+        fail(str(exc))
 
 
 def _print_result(result) -> None:
@@ -242,16 +308,18 @@ def batch(
 @app.command()
 def benchmark(
     dataset: str = typer.Argument(..., help="s22 (ships with ASE); x40, s66, xb18 dimers and x23 crystals "
-                                            "(need --data)."),
+                                            "(shipped in tiers/data; --data for another copy)."),
     level: str = typer.Option("mmff", "--tier", "-t", help=LEVEL_HELP),
     method: Optional[str] = typer.Option(None),
     basis: Optional[str] = typer.Option(None),
-    data: Optional[Path] = typer.Option(None, envvar="TIERCHEM_REFDATA", help="Reference data folder (refdata)."),
+    data: Optional[Path] = typer.Option(None, envvar="TIERCHEM_REFDATA", help="Reference data folder (refdata; "
+                                        "default: the copy shipped with tierchem)."),
     subset: Optional[str] = typer.Option(None, help="'small': the smallest third, for costly tiers; "
                                          "'heavy-halogens': entries with Br or I; or system names, comma-separated."),
     executor: str = typer.Option("local", help="local, pool[:N], dask-local[:N] or dask://HOST:PORT."),
     cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
-    no_cache: bool = typer.Option(False, help="Use a throw-away store, so every calculation really runs."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Use the result store (--no-cache: a throw-away "
+                               "store, so every calculation really runs)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Errors against a reference set: dimer interaction energies vs CCSD(T)/CBS, or X23 lattice
@@ -268,7 +336,7 @@ def benchmark(
         entries = load_dataset(dataset, str(data) if data else None, subset)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    store = _store(Path(tempfile.mkdtemp(prefix="tierchem-bench-")) if no_cache else cache_dir)
+    store = _store(Path(tempfile.mkdtemp(prefix="tierchem-bench-")) if not cache else cache_dir)
     with _executor(executor, store) as ex, _progress() as progress:
         bar = progress.add_task(f"{dataset} ({level})", total=len(entries))
         report = run_benchmark(dataset, entries, ex, level, method, basis,
@@ -307,6 +375,30 @@ def cache_info(cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_C
         console.print(table)
 
 
+@cache_app.command("export")
+def cache_export(key: str = typer.Argument(..., help="A result's key, or its first characters (as `calc` prints)."),
+                 qcschema: bool = typer.Option(False, "--qcschema", help="As a QCSchema AtomicResult (qcelemental) "
+                                               "instead of tierchem's own JSON."),
+                 out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
+                 cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR")):
+    """Write one stored result as JSON: tierchem's record, or QCSchema for other programs."""
+    try:
+        result = _store(cache_dir).find(key)
+    except KeyError as exc:
+        fail(exc.args[0])
+    if qcschema:
+        from ..tiers.qcschema import qcschema_json
+
+        text = qcschema_json(result)
+    else:
+        text = result.model_dump_json(indent=2)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n")
+        _console(stderr=True).print(f"wrote {out}", highlight=False)
+
+
 @cache_app.command("clear")
 def cache_clear(cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR"),
                 yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")):
@@ -329,7 +421,6 @@ def demo(directory: Optional[Path] = typer.Argument(None, metavar="DIR", show_de
     """The main job: investigate the shipped dihalobenzene example, offline, with the built-in planner."""
     import time
 
-    from .series import SeriesError
     from .session import Investigation, example_path
 
     if directory is not None and run_dir is not None and directory != run_dir:
@@ -345,14 +436,25 @@ def demo(directory: Optional[Path] = typer.Argument(None, metavar="DIR", show_de
             inv = Investigation.open(run_dir, wait_background=wait)
         else:
             inv = Investigation.create(example, question, run_dir, wait_background=wait)
-    except (SeriesError, FileExistsError, FileNotFoundError, ImportError, ValueError) as exc:
+    except _run_errors() as exc:
         fail(str(exc))
     _drive(inv, interactive=False, as_json=as_json)
     console.print(f"[dim]wall time {time.perf_counter() - t0:.0f} s[/]")
 
 
 def main() -> None:
-    app()
+    """The console script: anything unforeseen is one line too (``-v`` shows the traceback)."""
+    try:
+        app()  # usage errors, typer.Exit and Ctrl-C are click's to answer
+    except Exception as exc:  # a bug or an engine failing where nothing caught it: never a bare traceback
+        if VERBOSE["level"]:
+            raise
+        from rich.markup import escape
+
+        _console(stderr=True).print(f"[bold red]error:[/] {escape(type(exc).__name__)}: "
+                                    f"{escape(' '.join(str(exc).split()))} (run with -v for the traceback)",
+                                    highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 # ---- investigation commands ----
@@ -377,16 +479,18 @@ def investigate(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ):
     """Investigate why the target of a series differs from its analogs."""
-    from .series import SeriesError
     from .session import Investigation
 
+    if not question.strip():
+        fail("the question is empty; say what you want to know, e.g. -q 'Why does the target pack "
+             "differently from its analogs?'")
     if store is not None and cache_dir is not None:
         fail("give --store FILE or --cache-dir FOLDER, not both")
     store_path = store if store is not None else cache_dir / "results.sqlite" if cache_dir else None
     try:
         inv = Investigation.create(series, question, run_dir, llm=llm, tier_cap=tier_cap, cpu_budget_s=budget_s,
                                    executor=executor, wait_background=wait, store_path=store_path)
-    except (SeriesError, FileExistsError, FileNotFoundError, ImportError, ValueError) as exc:
+    except _run_errors() as exc:
         fail(str(exc))
     _drive(inv, interactive, as_json=as_json)
 
@@ -401,7 +505,7 @@ def resume(run_dir: Path = typer.Argument(..., help="The run directory of an inv
 
     try:
         inv = Investigation.open(run_dir, wait_background=wait)
-    except (FileNotFoundError, ImportError, ValueError) as exc:
+    except _run_errors() as exc:
         fail(str(exc))
     _drive(inv, interactive, as_json=as_json)
 
@@ -419,9 +523,43 @@ def report(run_dir: Path = typer.Argument(..., help="The run directory of an inv
             if not inv.started:
                 fail(f"{run_dir}: the investigation has not started yet")
             path = inv.report(format)
-    except FileNotFoundError as exc:
+    except _run_errors() as exc:
         fail(str(exc))
     typer.echo(str(path))
+
+
+@app.command()
+def interpret(run_dir: Path = typer.Argument(..., help="The run directory of an investigation."),
+              text: str = typer.Argument(..., help="A message to the collaborator, in your own words."),
+              as_json: bool = typer.Option(False, "--json", help="The reading as JSON.")):
+    """How a message would be understood: the actions it would queue (a dry run; nothing is queued)."""
+    import sqlite3
+
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from .interpret import read_message
+    from .session import THREAD
+    from .state import view
+
+    path = run_dir / "checkpoints.sqlite"
+    if not path.exists():
+        fail(f"{run_dir}: not an investigation run directory (no checkpoints.sqlite)")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # read-only, no run lock: the run may be live
+    try:
+        saved = SqliteSaver(conn).get_tuple(THREAD)
+    finally:
+        conn.close()
+    v = view(saved.checkpoint["channel_values"] if saved else {})
+    reading = read_message(text, v)
+    if as_json:
+        typer.echo(json.dumps(reading.as_dict(v), indent=2))
+        return
+    for k, part in enumerate(reading.as_dict(v)["parts"], start=1):
+        typer.echo(f"{k}. {part['text']!r} -> " + ("; ".join(part["commands"]) or "unsure: " + " | ".join(
+            part["options"])) + (f" (priority {part['priority']})" if part["priority"] is not None else ""))
+        for a in part["actions"]:
+            typer.echo("   " + json.dumps(a))
+    typer.echo(reading.reply(v))
 
 
 @app.command()
@@ -438,13 +576,27 @@ def graph(out: Optional[Path] = typer.Option(None, "--out", help="Write the Merm
         typer.echo(str(out))
 
 
+def _run_errors() -> tuple[type[Exception], ...]:
+    """What opening or creating an investigation raises for bad input: one line each, exit 2."""
+    from ..tiers.store import StoreError
+    from .runlock import RunDirLocked
+    from .series import SeriesError
+
+    return (SeriesError, FileExistsError, FileNotFoundError, ImportError, ValueError, RunDirLocked, StoreError)
+
+
 def _drive(inv, interactive: bool, as_json: bool = False) -> None:
     """Run an investigation in batch (no prompts) or pausing at each steering point; then say what it found
     (``as_json``: conclusion.json's content on stdout, the rest on stderr)."""
+    from .live import LiveView
+
     console = _console(stderr=as_json)
     with inv:
         if not interactive:
-            inv.run()
+            view = LiveView(inv, _console(stderr=True), panel=not VERBOSE["level"])  # -v: log lines instead
+            inv.context.progress = view.on_result
+            with view:
+                inv.run(on_update=view.on_update)
         elif not _steer(inv, console):
             return
         c = inv.conclusion()

@@ -4,9 +4,11 @@ predictions, and the cache keys of every result it rests on."""
 
 from __future__ import annotations
 
-from .evidence import best_evidence
-from .state import (Conclusion, Hypothesis, InvestigationView, MechanismStep, OpenHypothesis, RejectedHypothesis,
-                    RootCause)
+from .evidence import HIGH_TIER, Calibration, weaker, best_evidence, calibrate, link_level
+from .observables import OBSERVABLES, is_structural
+from .planner import live
+from .state import (Conclusion, Evidence, Hypothesis, InvestigationView, MechanismStep, OpenHypothesis,
+                    RejectedHypothesis, RootCause)
 
 PREDICTIONS = {
     "halogen_bond": [
@@ -31,13 +33,13 @@ PREDICTIONS = {
     "dispersion_polarisability": ["Any equally polarisable analog should pack like {target}."],
 }
 
-CAVEATS = [
-    "Contact energies are for idealised gas-phase dimers built by rule (typical crystal-contact distances), "
-    "not relaxed structures or lattice energies.",
-    "The uncertainty of a target-vs-analog difference is taken as sqrt(2) x half the tier's benchmark MAE, "
-    "assuming errors largely cancel across close analogs.",
-    "A mechanism is chosen comparatively: the candidate contact in which the target gains most over its analogs.",
-]
+CONTACT_CAVEAT = ("Contact energies are for idealised gas-phase dimers built by rule (typical crystal-contact "
+                  "distances), not relaxed structures or lattice energies.")
+SIGMA_CAVEAT = ("The uncertainty of a target-vs-analog difference is taken as sqrt(2) x half the tier's benchmark MAE, "
+                "assuming errors largely cancel across close analogs.")
+MECHANISM_CAVEAT = ("A mechanism is chosen comparatively: the candidate contact in which the target gains most over "
+                    "its analogs.")
+WANT = {"higher": "at least", "lower": "at most", "differs": "close to"}
 
 
 def _level(c: float) -> str:
@@ -54,6 +56,112 @@ def _refs(h: Hypothesis, v: InvestigationView) -> list[str]:
     return keys
 
 
+def _values(e: Evidence) -> str:
+    return ", ".join(f"{a.molecule} {a.value:.3g}" for a in e.analogs if a.value is not None)
+
+
+def _where(name: str, tier: int, v: InvestigationView) -> str:
+    """Where a calculation stands: running, failed or skipped (with why), above the cap, or not yet run."""
+    if any(p.observable == name and p.tier == tier for p in v.pending):
+        return "running in the background"
+    bad = next((r.error for r in v.results if r.observable == name and r.tier == tier and not r.success), None)
+    if bad:
+        return bad
+    return f"above the tier cap of {v.budget.tier_cap}" if tier > v.budget.tier_cap else "not yet computed"
+
+
+def deciding_calculation(h: Hypothesis | None, v: InvestigationView, min_tier: int = 0,
+                         skip: frozenset[str] = frozenset()) -> str:
+    """The next calculation that would decide ``h`` (or raise its confidence): the lowest adequate tier, at
+    ``min_tier`` or above, of its decisive energetic observables and then its mechanisms' contact energies,
+    where no adequate comparison separates yet; with where that calculation stands."""
+    if h is None:
+        return ""
+    names = [u.observable for u in h.observables if u.role == "decisive"]
+    names += [m.observables[0].observable for m in v.hypotheses if m.kind == "mechanism" and m.mechanism_of == h.id
+              and m.status != "rejected" and m.observables]
+    names = [n for n in dict.fromkeys(names) if n in OBSERVABLES and not is_structural(n) and n not in skip]
+    for name in names:
+        done = [e for e in v.evidence if e.observable == name and e.adequate and e.verdict != "not_computed"]
+        if any(e.verdict == "separates" and e.tier >= min_tier for e in done):
+            continue
+        for tier in OBSERVABLES[name].adequate_tiers():
+            if tier >= min_tier and not any(e.tier >= tier for e in done):
+                return f"{name} at tier {tier} ({OBSERVABLES[name].description}; {_where(name, tier, v)})"
+    if not names:
+        return (f"an energy for {h.category}: no built-in observable gives {h.id} a number in kcal/mol at an "
+                "adequate tier")
+    return ""
+
+
+def _predictions(root: Hypothesis, cal: Calibration, mech: list[Evidence], target: str) -> list[str]:
+    """Testable predictions from the evidence the conclusion uses, then the category's own."""
+    out = []
+    for e in cal.used:
+        if e in mech:
+            continue
+        obs = OBSERVABLES[e.observable]
+        out.append(f"An analog whose {obs.description} is {WANT[e.direction]} {target}'s {e.target.value:.3g} "
+                   f"{obs.unit} (tier {e.tier}; the analogs here: {_values(e)}) should pack like {target}; one "
+                   "within the analogs' range should pack like them.")
+    for e in mech:
+        obs = OBSERVABLES[e.observable]
+        out.append(f"{target}'s crystal should contain the contact that {e.observable} models "
+                   f"({obs.description}), worth {e.target.value:.3g} {obs.unit} to {target} at tier {e.tier} "
+                   f"against {_values(e)} for its analogs.")
+    return out + [p.format(target=target) for p in PREDICTIONS.get(root.category, [])]
+
+
+def _evidence_caveats(used: list[Evidence], v: InvestigationView) -> list[str]:
+    """Caveats that the evidence actually used calls for."""
+    out = [SIGMA_CAVEAT] if used else []
+    if any(OBSERVABLES[e.observable].task == "interaction_energy" for e in used if e.observable in OBSERVABLES):
+        out.insert(0, CONTACT_CAVEAT)
+    for e in used:
+        for r in (r for r in [e.target, *e.analogs] if r.status == "absent"):
+            out.append(f"{e.observable} at tier {e.tier}: {r.molecule} lacks the feature and enters the comparison "
+                       f"as {_show_value(r.value, e.unit)} ({r.note}).")
+    unfit = sorted({f"{e.observable} at tier {e.tier} for {r.molecule}" for e in v.evidence
+                    for r in [e.target, *e.analogs] if r.status == "failed" and "failed build" in r.note})
+    if unfit:
+        out.append("Geometries unfit to be evidence (atoms clash), so their numbers were not used: "
+                   + "; ".join(unfit) + ".")
+    return out
+
+
+def _show_value(value: float | None, unit: str) -> str:
+    return "no value" if value is None else f"{value:.3g} {unit}".strip()
+
+
+def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Evidence]:
+    """Fill the root cause, its mechanism, calibrated confidence and predictions; returns the evidence used."""
+    hyps, target = v.hypotheses, v.series.target.name
+    c.root_cause = RootCause(category=root.category, id=root.id, statement=root.statement,
+                             confidence=root.confidence, evidence=root.reason, tier=root.tier_reached)
+    mech_evs = []
+    for m in sorted((h for h in hyps if h.status == "mechanism-of" and h.mechanism_of == root.id),
+                    key=lambda h: -h.confidence):
+        c.mechanism.append(MechanismStep(category=m.category, id=m.id, statement=m.statement, mechanism_of=root.id,
+                                         confidence=m.confidence, evidence=m.reason, tier=m.tier_reached))
+        e = best_evidence(v.evidence, m.observables[0].observable)
+        if e is not None:
+            mech_evs.append(e)
+            if (e.z or 0) < 2.0:
+                c.caveats.append(f"The mechanism {m.id} is the best candidate, not a proven one: its margin at "
+                                 f"tier {e.tier} is {e.z:.1f} sigma of a difference.")
+    cal = calibrate(root, hyps, v.evidence)
+    c.confidence = weaker(cal.level, _level(root.confidence))  # observed-crystal checks lower the number too
+    c.confidence_reason = cal.reason + ("" if c.confidence == cal.level else
+                                        "; lowered further by the observed crystal facts")
+    if c.confidence != "high":
+        c.deciding_calculation = (deciding_calculation(root, v, HIGH_TIER if c.confidence != "undetermined" else 0,
+                                                       frozenset(e.observable for e in cal.used
+                                                                 if link_level(e) == "high"))
+                                  or deciding_calculation(root, v))
+    c.predictions = _predictions(root, cal, mech_evs, target)
+    return list({e.id: e for e in [*cal.used, *cal.independent, *mech_evs]}.values())
+
+
 def build(v: InvestigationView) -> Conclusion:
     target = v.series.target.name
     hyps = v.hypotheses
@@ -61,25 +169,21 @@ def build(v: InvestigationView) -> Conclusion:
     # the design's background calculations (on candidates, not the series) leave the verdicts as they are
     pending = [p for p in v.pending if p.purpose != "design"]
     members = {m.name for m in v.series.members} | {"*"}
-    c = Conclusion(provisional=bool(pending), caveats=list(CAVEATS))
+    c = Conclusion(provisional=bool(pending))
     refs: list[str] = []
+    used: list[Evidence] = []
     if root is not None:
-        c.root_cause = RootCause(category=root.category, id=root.id, statement=root.statement,
-                                 confidence=root.confidence, evidence=root.reason, tier=root.tier_reached)
-        refs += _refs(root, v)
-        for m in sorted((h for h in hyps if h.status == "mechanism-of" and h.mechanism_of == root.id),
-                        key=lambda h: -h.confidence):
-            c.mechanism.append(MechanismStep(category=m.category, id=m.id, statement=m.statement,
-                                             mechanism_of=root.id, confidence=m.confidence, evidence=m.reason,
-                                             tier=m.tier_reached))
-            refs += _refs(m, v)
-        c.confidence = _level(root.confidence)
-        for m in c.mechanism:
-            e = best_evidence(v.evidence, next(h for h in hyps if h.id == m.id).observables[0].observable)
-            if e is not None and (e.z or 0) < 2.0:
-                c.caveats.append(f"The mechanism {m.id} is the best candidate, not a proven one: its margin at "
-                                 f"tier {e.tier} is {e.z:.1f} sigma of a difference.")
-        c.predictions = [p.format(target=target) for p in PREDICTIONS.get(root.category, [])]
+        used = _root_part(c, root, v)
+        refs += _refs(root, v) + [k for m in c.mechanism for k in _refs(v.hypothesis(m.id), v)]
+    else:
+        lead = next((h for h in live(v) if h.kind == "cause"), None)
+        c.deciding_calculation = deciding_calculation(lead, v)
+        c.confidence_reason = "no hypothesis is supported by the evidence"
+    c.caveats = _evidence_caveats(used, v) + ([MECHANISM_CAVEAT] if c.mechanism else []) + c.caveats
+    if c.confidence != "high" and c.confidence_reason:
+        c.caveats.insert(0, f"Confidence {c.confidence}: {c.confidence_reason}."
+                         + (f" What would {'decide' if c.confidence == 'undetermined' else 'raise'} it: "
+                            f"{c.deciding_calculation}." if c.deciding_calculation else ""))
     for h in hyps:
         if h.status == "rejected":
             c.rejected.append(RejectedHypothesis(category=h.category, id=h.id, reason=h.reason))
@@ -87,6 +191,13 @@ def build(v: InvestigationView) -> Conclusion:
         elif h.status in ("open", "supported") or (h.status == "mechanism-of" and root and h.mechanism_of != root.id):
             c.open.append(OpenHypothesis(category=h.category, id=h.id, status=h.status, reason=h.reason))
     c.evidence_refs = list(dict.fromkeys(refs))
+    _run_caveats(c, v, members, pending)
+    c.summary = _summary(c, root, target)
+    c.changes = _changes(v.conclusion, c)
+    return c
+
+
+def _run_caveats(c: Conclusion, v: InvestigationView, members: set[str], pending: list) -> None:
     failed = sorted({f"{r.observable} at tier {r.tier} ({r.error})" for r in v.results
                      if not r.success and r.error and r.molecule in members})
     if failed:
@@ -102,16 +213,20 @@ def build(v: InvestigationView) -> Conclusion:
     c.pending = [p.id for p in pending]
     if c.pending:
         c.caveats.append("Provisional: higher-tier calculations are still running: " + ", ".join(c.pending) + ".")
+
+
+def _summary(c: Conclusion, root: Hypothesis | None, target: str) -> str:
+    decide = f" The calculation that would decide it: {c.deciding_calculation}." if c.deciding_calculation else ""
     if root is None:
-        c.summary = (f"No hypothesis is supported by the evidence so far for why {target} differs; "
-                     f"{len(c.rejected)} rejected, {len(c.open)} open.")
-        c.confidence = "low"
-    else:
-        mech = (" acting " + c.mechanism[0].statement.split(" acts ", 1)[-1].rstrip(".")) if c.mechanism else ""
-        c.summary = (f"Root cause ({root.category}): {root.statement}{mech and ' Mechanism:' + mech + '.'} "
-                     f"Confidence {c.confidence}.")
-    c.changes = _changes(v.conclusion, c)
-    return c
+        return (f"Undetermined: no hypothesis is supported by the evidence so far for why {target} differs; "
+                f"{len(c.rejected)} rejected, {len(c.open)} open.{decide}")
+    if c.confidence == "undetermined":
+        return (f"Undetermined: the leading candidate is {root.category} ({root.statement}), but no adequate "
+                f"energetic calculation supports it yet.{decide}")
+    mech = (" acting " + c.mechanism[0].statement.split(" acts ", 1)[-1].rstrip(".")) if c.mechanism else ""
+    raise_ = f" To raise it: {c.deciding_calculation}." if c.deciding_calculation else ""
+    return (f"Root cause ({root.category}): {root.statement}{mech and ' Mechanism:' + mech + '.'} "
+            f"Confidence {c.confidence}.{raise_}")
 
 
 def _changes(old: Conclusion | None, new: Conclusion) -> list[str]:

@@ -15,18 +15,32 @@ The comparison (``compare``):
 
 A verdict is *settled* when the next tier cannot plausibly change it
 (z = effect / sc >= 3, or z <= 0): then the planner does not escalate for it.
+
+Absence is data: a molecule without the feature (``ValueRef.status == "absent"``) enters the comparison
+with the value that absence means, and the evidence says so; a ``failed`` value (a real failure, or a
+geometry unfit to be evidence) is left out, with its reason.
+
+Calibrated confidence (``calibrate``): the weakest link of the argument sets it. Structural counts and
+descriptors, and tiers 0-1, support at most "low"; tier 2, or tier 3 below 3 sigma, "medium"; "high"
+needs an adequate tier-3 (or better) margin of at least 3 sigma *and* an independent observable that
+agrees (another decisive observable, or the mechanism's contact energy, separating at an adequate
+tier). A cause with no adequate energetic support at all is "undetermined".
 """
 
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
+from .observables import is_structural
 from .state import CrystalFacts, Evidence, Hypothesis, ValueRef
 
 SEPARATES_Z = 2.0
 NOT_SEPARATE_Z = 1.0
 SETTLED_Z = 3.0
+HIGH_TIER = 3          # the lowest tier whose margin can carry "high"
+LEVELS = ("undetermined", "low", "medium", "high")
+LEVEL_CAP = {"undetermined": 0.3, "low": 0.45, "medium": 0.7, "high": 0.95}  # a hypothesis's number, per word
 
 
 def compare(target: float, analogs: list[float], sigma: float, direction: str) -> tuple[float, float, str]:
@@ -82,15 +96,28 @@ def _fmt(v: float | None, unit: str) -> str:
     return f"{v:.3g}" + (f" {unit}" if unit and unit not in ("count", "") else "")
 
 
+def _show(ref: ValueRef, unit: str) -> str:
+    tag = {"absent": " (absent)", "failed": " (failed)"}.get(ref.status, "")
+    return f"{ref.molecule} {_fmt(ref.value, unit)}{tag}"
+
+
+def _provenance(ev: Evidence) -> str:
+    """What the absent and failed values mean, in words."""
+    refs = [ev.target, *ev.analogs]
+    absent = [f"{r.molecule}: {r.note}" for r in refs if r.status == "absent" and r.note]
+    failed = [f"{r.molecule}: {r.note or 'no value'}" for r in refs if r.status == "failed"]
+    text = f" Absent feature, taken as data: {'; '.join(absent)}." if absent else ""
+    return text + (f" Left out (failed): {'; '.join(failed)}." if failed else "")
+
+
 def describe(ev: Evidence) -> str:
-    """One sentence on what this comparison shows."""
+    """One sentence on what this comparison shows (and what its absent and failed values mean)."""
     t = ev.target
-    an = ", ".join(f"{a.molecule} {_fmt(a.value, ev.unit)}" for a in ev.analogs)
+    an = ", ".join(_show(a, ev.unit) for a in ev.analogs)
     want = {"higher": "higher than", "lower": "lower (more binding) than", "differs": "different from"}[ev.direction]
-    base = (f"{ev.observable} at tier {ev.tier}: {t.molecule} {_fmt(t.value, ev.unit)} vs {an} "
-            f"(±{ev.sigma:.2g} per molecule)")
+    base = f"{ev.observable} at tier {ev.tier}: {_show(t, ev.unit)} vs {an} (±{ev.sigma:.2g} per molecule)"
     if ev.verdict == "not_computed":
-        return base + ": not computed."
+        return base + ": not computed." + _provenance(ev)
     sentence = {
         "separates": f"the target is {want} every analog by {ev.effect:.3g} ({ev.z:.1f} sigma of a difference)",
         "does_not_separate": f"the target is not {want} its analogs beyond the uncertainty "
@@ -100,7 +127,7 @@ def describe(ev: Evidence) -> str:
     }[ev.verdict]
     if not ev.adequate:
         sentence += f"; this tier is not adequate for a verdict ({ev.adequacy_note})"
-    return f"{base}: {sentence}."
+    return f"{base}: {sentence}." + _provenance(ev)
 
 
 # ------------------------------------------------------------------ hypothesis verdicts
@@ -127,6 +154,65 @@ def _confidence(evs: list[Evidence]) -> float:
     return min(0.95, 0.4 + 0.08 * min(z, 5.0) + 0.05 * top)
 
 
+# ------------------------------------------------------------------ calibrated confidence
+class Calibration(NamedTuple):
+    level: str                      # one of LEVELS
+    reason: str                     # the weakest link, in words
+    used: list[Evidence]            # the evidence the level rests on
+    independent: list[Evidence]     # other observables that agree
+
+
+def link_level(e: Evidence) -> str:
+    """The most one comparison can support on its own (see the module docstring)."""
+    if not e.adequate or e.verdict != "separates":
+        return "undetermined"
+    if is_structural(e.observable) or e.tier <= 1:
+        return "low"
+    return "high" if e.tier >= HIGH_TIER and (e.z or 0.0) >= SETTLED_Z else "medium"
+
+
+def weaker(a: str, b: str) -> str:
+    return min(a, b, key=LEVELS.index)
+
+
+def _link_words(e: Evidence) -> str:
+    z = f", {e.z:.1f} sigma" if e.z is not None else ""
+    kind = "a structural count/descriptor" if is_structural(e.observable) else f"tier {e.tier}"
+    return f"{e.observable} ({kind}: {e.verdict.replace('_', ' ')}{z})"
+
+
+def calibrate(cause: Hypothesis, hypotheses: list[Hypothesis], evidence: list[Evidence]) -> Calibration:
+    """How far the evidence carries ``cause``: the weakest of its decisive energetic links (or, when its
+    decisive observables are all structural, of its mechanism's contact energy), capped at "medium"
+    unless an independent observable agrees."""
+    decisive = [e for e in (best_evidence(evidence, u.observable) for u in cause.observables
+                            if u.role == "decisive") if e is not None]
+    mechs = [m for m in hypotheses if m.kind == "mechanism" and m.mechanism_of == cause.id
+             and m.status == "mechanism-of" and m.observables]
+    mech_evs = [e for e in (best_evidence(evidence, m.observables[0].observable) for m in mechs) if e is not None]
+    energetic = [e for e in decisive if not is_structural(e.observable)]
+    support = [e for e in energetic or mech_evs if not is_structural(e.observable)]
+    if not support or any(link_level(e) == "undetermined" for e in support):
+        what = "; ".join(_link_words(e) for e in decisive + mech_evs) or "nothing computed"
+        return Calibration("undetermined", f"no adequate energetic support for {cause.id}: it rests on {what}",
+                           decisive, [])
+    weakest = min(support, key=lambda e: LEVELS.index(link_level(e)))
+    level = link_level(weakest)
+    agree = [e for e in decisive + mech_evs if e.observable != weakest.observable
+             and not is_structural(e.observable) and link_level(e) != "undetermined"]
+    reason = f"the weakest link is {_link_words(weakest)}"
+    if level == "high" and not agree:
+        level = "medium"
+        reason += ", and no independent observable agrees yet"
+    elif level in ("low", "medium"):
+        reason += (" (tiers 0-1 support at most low)" if level == "low" else
+                   f" (high needs an adequate tier-{HIGH_TIER} margin of {SETTLED_Z:.0f} sigma and an independent "
+                   "observable)")
+    if agree:
+        reason += "; independent support: " + ", ".join(_link_words(e) for e in agree)
+    return Calibration(level, reason, support, agree)
+
+
 def judge(hypotheses: list[Hypothesis], evidence: list[Evidence],
           crystal: CrystalFacts | None = None) -> list[Hypothesis]:
     """New statuses for all hypotheses from the evidence (pinned ones are left alone); with observed
@@ -139,6 +225,9 @@ def judge(hypotheses: list[Hypothesis], evidence: list[Evidence],
     for cause in [h for h in out if h.kind == "cause"]:
         mechs = [m for m in out if m.kind == "mechanism" and m.mechanism_of == cause.id and not m.pinned]
         _judge_mechanisms(cause, mechs, evidence)
+    for cause in [h for h in out if h.kind == "cause" and h.status in ("supported", "root-cause")]:
+        cal = calibrate(cause, out, evidence)   # the weakest link caps the number the root is chosen by
+        cause.confidence = min(cause.confidence, LEVEL_CAP[cal.level])
     if crystal is not None:
         from .crystal_facts import apply_checks
 
@@ -212,7 +301,9 @@ def _judge_mechanisms(cause: Hypothesis, mechs: list[Hypothesis], evidence: list
     lead = (f"of the candidate contacts, {top_e.target.molecule} gains most over its analogs here: "
             f"{top_e.summary}")
     if cause.status in ("supported", "root-cause") and top_e.adequate:
-        _set(top, "mechanism-of", lead, _confidence([top_e]) if top_e.z and top_e.z > 0 else 0.4, top_e.tier)
+        conf = _confidence([top_e]) if top_e.z and top_e.z > 0 else 0.4
+        cap = LEVEL_CAP[link_level(top_e)] if link_level(top_e) != "undetermined" else LEVEL_CAP["low"]
+        _set(top, "mechanism-of", lead, min(conf, cap), top_e.tier)
     else:
         _set(top, "open", lead + " (provisional: " + ("its cause is not yet supported)" if top_e.adequate
                                                         else "tier not adequate)"), 0.3, top_e.tier)

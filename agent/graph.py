@@ -178,10 +178,9 @@ def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict:
                                   ctx.background_tier if ctx.background else None)
     planned, dropped = fit_budget(planned, v.budget.left_s)
     text = [step.reasoning]
-    for obs, tier in dropped:
-        no_calc.append(ResultRef.without_calc(obs, tier, "*", error="skipped: over budget"))
-        text.append(f"Skipped {obs} at tier {tier}: its estimated cost exceeds the {v.budget.left_s:.0f} s of "
-                    "budget left.")
+    for obs, tier, why in dropped:
+        no_calc.append(ResultRef.without_calc(obs, tier, "*", error=f"skipped: over budget ({why})"))
+        text.append(f"Skipped {obs} at tier {tier}: {why}.")
     if planned:
         bg = [p for p in planned if p.background]
         text.append(f"Estimated cost: {sum(p.estimate_s for p in planned if not p.background):.0f} s now for "
@@ -239,7 +238,8 @@ def analyse(state: GraphState, runtime: Runtime[RunContext]) -> dict:
         if obs is None or target.name not in refs:
             continue
         vals = {mname: value_of(name, members[mname], ref, ctx.store) for mname, ref in refs.items()}
-        use = obs.use(tier)
+        use = obs.use(tier).for_molecules([members[n].mol() for n in refs],  # per-element trust
+                                          [x.value for x in vals.values()])
         arefs = [vals[a.name] for a in v.series.analogs if a.name in vals]
         evidence.append(make_evidence(name, tier, obs.unit, directions.get(name, "differs"), vals[target.name],
                                       arefs, use.sigma, use.adequate, use.note))

@@ -105,7 +105,7 @@ LIBRARY: tuple[Template, ...] = (
         "{target}'s hydrogen-bond donor/acceptor pattern, which its analogs lack, builds an H-bonded motif "
         "(dimer or chain) that dominates its packing.",
         _any(lambda m: bool(donor_feature(m)), "no member has an N-H or O-H donor"),
-        (ObservableUse(observable="n_hbond_donors", role="decisive", direction="differs"),),
+        (ObservableUse(observable="n_polar_hydrogens", role="decisive", direction="differs"),),
         feature=donor_feature, feature_name="polar hydrogens",
         mechanisms=(MechanismTemplate("hbond_dimer", "through a D-H···A hydrogen-bonded dimer/chain", "ie_hbond"),),
         priority=3,
@@ -115,7 +115,8 @@ LIBRARY: tuple[Template, ...] = (
         "An intramolecular hydrogen bond in {target} hides its donor from intermolecular contacts.",
         _any(lambda m: intramolecular_pair_feature(m) > 0,
              "no member has a donor and acceptor placed to close a 6-7-membered ring"),
-        (ObservableUse(observable="intramolecular_hbonds", role="decisive", direction="differs"),),
+        (ObservableUse(observable="intramolecular_hbonds", role="indicator", direction="differs"),
+         ObservableUse(observable="hbond_lock_energy", role="decisive", direction="higher")),
         feature=intramolecular_pair_feature, feature_name="donor/acceptor pairs 4-5 bonds apart",
     ),
     Template(
@@ -152,7 +153,9 @@ LIBRARY: tuple[Template, ...] = (
         "tautomerism",
         "{target} crystallises as a different tautomer than the one drawn, unlike its analogs.",
         _any(lambda m: tautomer_feature(m) > 1, "no member has more than one tautomer"),
-        (),
+        # E(drawn) - E(best alternative): higher for the target = its alternative is within reach
+        (ObservableUse(observable="tautomer_energy", role="indicator", direction="higher"),
+         ObservableUse(observable="tautomer_energy_polar", role="decisive", direction="higher")),
         feature=tautomer_feature, feature_name="number of tautomers (RDKit enumerator)",
     ),
     Template(

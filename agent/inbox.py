@@ -15,11 +15,12 @@ from .state import Request
 INBOX = "inbox.jsonl"
 
 
-def write_inbox(run_dir: Path, text: str, priority: int = 5) -> Request:
-    """Append a request to the run's inbox (durable at once; the steer node queues it)."""
+def write_inbox(run_dir: Path, text: str, priority: int = 5, status: str = "pending", response: str = "") -> Request:
+    """Append a request to the run's inbox (durable at once; the steer node queues it). A question answered
+    at once is written ``done`` with its ``response``: the record keeps it, nothing answers it again."""
     path = Path(run_dir) / INBOX
     seq = sum(1 for _ in path.open()) + 1 if path.exists() else 1
-    req = Request(id=uuid.uuid4().hex[:10], seq=seq, text=text, priority=priority)
+    req = Request(id=uuid.uuid4().hex[:10], seq=seq, text=text, priority=priority, status=status, response=response)
     with path.open("a") as fh:
         fh.write(json.dumps(req.model_dump(mode="json")) + "\n")
         fh.flush()

@@ -190,8 +190,22 @@ class LLMPlanner:
                             actions=step.actions)
 
 
+# The environment variable each hosted provider's client reads its key from.
+KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+def require_key(spec: str) -> None:
+    """A ValueError naming the environment variable a hosted provider's key is missing from."""
+    provider = spec.partition(":")[0].lower() if not spec.startswith(("http://", "https://")) else ""
+    variable = KEY_VARIABLES.get(provider)
+    if variable and not os.environ.get(variable, "").strip():
+        raise ValueError(f"--llm {spec} needs an API key: set {variable} in the environment "
+                         "(keys are read from the environment only), or leave out --llm for the built-in planner")
+
+
 def chat_model(spec: str):
     """A LangChain chat model from a provider string; keys are read from the environment by the clients."""
+    require_key(spec)
     if spec.startswith(("http://", "https://")):
         from langchain_openai import ChatOpenAI
 
@@ -231,4 +245,4 @@ def make_planner(llm=None):
     return LLMPlanner(llm, name=type(llm).__name__)
 
 
-__all__ = ["LLMPlanner", "make_planner", "chat_model", "HypothesisProposals", "ProposedHypothesis"]
+__all__ = ["LLMPlanner", "make_planner", "chat_model", "require_key", "HypothesisProposals", "ProposedHypothesis"]

@@ -23,7 +23,7 @@ an assumption stated in every report), and a note in words. Examples:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -39,15 +39,27 @@ TIER_LEVEL = {0: "mmff", 1: "classical", 2: "xtb", 3: "dft", 4: "mp2"}
 
 
 class NotApplicable(Exception):
-    """The observable does not exist for this molecule (e.g. no donor for an H-bond dimer).
+    """The molecule lacks the feature the observable measures (no donor for an H-bond dimer, no heavy
+    halogen for a sigma hole): absence is data, not a failure.
 
-    ``value`` is what that absence means for the comparison (0.0 kcal/mol: the
-    contact cannot form), or None when there is nothing to compare.
+    ``value`` is what that absence means for the comparison (0.0 kcal/mol: the contact cannot form, no
+    sigma hole), or None when there is nothing to compare; the message is the reason, shown in the evidence.
     """
 
     def __init__(self, reason: str, value: float | None = None):
         super().__init__(reason)
         self.value = value
+
+
+class UnfitGeometry(ValueError):
+    """A built contact geometry is not fit to be evidence (atoms clash; a repulsive energy of tens of
+    kcal/mol or more): a failed build, recorded with this reason, whose number reaches no verdict (a
+    ValueError, so a reader that catches those records it as a failure)."""
+
+
+CLASH_ENERGY_KCAL_MOL = 10.0
+"""A rule-built contact between neutral molecules more repulsive than this is a clash, not a measurement
+(the issue's N,N-dimethyl amide stack came out at +340 kcal/mol)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,23 @@ class TierUse:
     adequate: bool
     sigma: float
     note: str
+    # elements this tier cannot be trusted with for this observable (e.g. GFN2-xTB dipoles of
+    # iodoarenes): with any of them in the series the tier is not adequate, for the reason in ``note``
+    distrusted_elements: tuple[str, ...] = ()
+    # ...unless every member's value is within this of zero: a property that vanishes by symmetry (the
+    # dipole of 1,4-diiodobenzene) vanishes in every model, whatever its error on non-zero values
+    exact_near_zero: float = 0.0
+
+    def for_molecules(self, molecules: Sequence[Molecule], values: Sequence[float | None] = ()) -> TierUse:
+        """This use for a series: not adequate when a member carries a distrusted element, unless all
+        ``values`` vanish (|x| <= ``exact_near_zero``)."""
+        bad = sorted({s for m in molecules for s in m.symbols} & set(self.distrusted_elements))
+        if not bad or not self.adequate:
+            return self
+        if values and all(x is not None and abs(x) <= self.exact_near_zero for x in values):
+            return replace(self, note=f"{self.note}; every value vanishes (by symmetry), which no error of "
+                                      f"this tier with {', '.join(bad)} changes")
+        return replace(self, adequate=False, note=f"not adequate with {', '.join(bad)} in the series: {self.note}")
 
 
 @dataclass(frozen=True)
@@ -91,6 +120,26 @@ def _dipole(m: Molecule, r: CalcResult) -> float:
     return float(np.linalg.norm(d)) if isinstance(d, (list, tuple)) else abs(float(d))
 
 
+BOLTZMANN_KCAL_MOL = 0.0019872043 * 298.15  # RT at 298.15 K
+
+
+def _boltzmann_dipole(m: Molecule, r: CalcResult) -> float:
+    """sqrt(<mu^2>) over the conformers with Boltzmann weights at 298 K from the tier's energies (the
+    dipole a gas-phase dielectric or Stark measurement of a conformer mixture sees); a rigid molecule
+    has one conformer and its own dipole."""
+    if "dipoles_debye" not in r.values:  # a plain properties result
+        return _dipole(m, r)
+    rel = np.asarray(r.value("relative_energies_kcal_mol"), float)
+    mu = np.asarray(r.value("dipoles_debye"), float)
+    w = np.exp(-(rel - rel.min()) / BOLTZMANN_KCAL_MOL)
+    return float(np.sqrt((w * mu ** 2).sum() / w.sum()))
+
+
+_DIPOLE_T2 = ("GFN2-xTB, Boltzmann over the relaxed conformers; vs measured gas-phase dipoles (benchmarks/dipoles.py) "
+              "MAE 0.25 D on 11 molecules without Br/I, 1.96 D on 4 with Br or I (iodobenzene 3.68 D vs 1.70)")
+_DIPOLE_T3 = "B3LYP/def2-SVP at the MMFF94 conformers, Boltzmann-averaged: benchmarks/dipoles.py"
+
+
 def _heaviest_halogen(m: Molecule) -> int | None:
     for el in HEAVY_HALOGENS:
         for i, s in enumerate(m.symbols):
@@ -109,15 +158,32 @@ def _halogen_charge(m: Molecule, r: CalcResult) -> float:
     raise KeyError("no atomic charges in the result")
 
 
+def _needs_sigma_hole_atom(m: Molecule) -> list[Molecule]:
+    if _heaviest_halogen(m) is None:
+        raise NotApplicable(f"{m.label} has no Cl, Br or I: no sigma hole (0 kcal/mol)", value=0.0)
+    return [m]
+
+
 def _sigma_hole(m: Molecule, r: CalcResult) -> float:
     holes = r.value("sigma_hole_kcal_mol") or {}
     if not holes:
-        raise NotApplicable("no sigma hole on the bond axis of any Cl/Br/I")
+        raise NotApplicable(f"{m.label}: no sigma hole on the bond axis of any Cl/Br/I (0 kcal/mol)", value=0.0)
     return float(max(holes.values()))
 
 
+def _polar_hydrogens(m: Molecule, r: CalcResult) -> float:
+    """H atoms bonded to N or O, from the molecular graph (primary amide 2, N-methyl 1, N,N-dimethyl 0)."""
+    from ..chem.features import polar_hydrogen_count
+
+    return float(polar_hydrogen_count(m))
+
+
 def _interaction(m: Molecule, r: CalcResult) -> float:
-    return float(r.value("interaction_energy_kcal_mol"))
+    e = float(r.value("interaction_energy_kcal_mol"))
+    if e > CLASH_ENERGY_KCAL_MOL:
+        raise UnfitGeometry(f"failed build: the rule-built contact of {m.label} is repulsive by {e:+.0f} kcal/mol "
+                            f"(over +{CLASH_ENERGY_KCAL_MOL:.0f}): its atoms clash; the number is not used")
+    return e
 
 
 def _n_low_conformers(m: Molecule, r: CalcResult) -> float:
@@ -237,8 +303,11 @@ OBSERVABLES: dict[str, Observable] = {o.name: o for o in [
                {0: TierUse(True, True, 0.05, "from one MMFF94 conformer")}, read=_descriptor("asphericity")),
     Observable("npr1", "shape: normalised principal-moment ratio I1/I3 (0 rod/disc)", "", "descriptors",
                {0: TierUse(True, True, 0.03, "from one MMFF94 conformer")}, read=_descriptor("npr1")),
-    Observable("n_hbond_donors", "number of H-bond donors (N-H, O-H)", "count", "descriptors", dict(_COUNT0),
-               read=_descriptor("n_hbond_donors")),
+    Observable("n_hbond_donors", "H-bond donor atoms (RDKit NumHDonors: N or O bearing H; NH2 and NH both 1)",
+               "count", "descriptors", dict(_COUNT0), read=_descriptor("n_hbond_donors")),
+    Observable("n_polar_hydrogens", "polar hydrogens: H bonded to N or O, each one an H-bond donor "
+               "(primary amide 2, N-methyl amide 1, N,N-dimethyl amide 0)", "count", "descriptors", dict(_COUNT0),
+               read=_polar_hydrogens),
     Observable("n_hbond_acceptors", "number of H-bond acceptors", "count", "descriptors", dict(_COUNT0),
                read=_descriptor("n_hbond_acceptors")),
     Observable("n_rotatable_bonds", "number of rotatable bonds", "count", "descriptors", dict(_COUNT0),
@@ -249,11 +318,12 @@ OBSERVABLES: dict[str, Observable] = {o.name: o for o in [
     Observable("intramolecular_hbonds", "intramolecular H-bonds in the lowest MMFF94 conformer", "count",
                "conformers", {0: TierUse(True, True, 0.35, "geometric criterion H···A < 2.3 Å")},
                read=_intramolecular_hbonds, keywords={"n_conformers": 20}),
-    Observable("dipole", "dipole moment magnitude", "D", "properties", {
+    Observable("dipole", "dipole moment magnitude, Boltzmann-averaged over the conformers (rms, 298 K)", "D",
+               "conformers", {
         1: TierUse(False, False, 0.5, "the classical tier reports no dipole task"),
-        2: TierUse(True, True, 0.3, "GFN2-xTB dipole, typical error ~0.3 D"),
-        3: TierUse(True, True, 0.15, "B3LYP/def2-SVP dipole"),
-    }, read=_dipole),
+        2: TierUse(True, True, 0.3, _DIPOLE_T2, distrusted_elements=("Br", "I"), exact_near_zero=0.1),
+        3: TierUse(True, True, 0.15, _DIPOLE_T3),
+    }, read=_boltzmann_dipole, keywords={"max_conformers": 4}),
     Observable("halogen_charge", "partial charge on the heaviest halogen", "e", "properties", {
         2: TierUse(True, False, 0.02, "an atomic charge is isotropic: it cannot show a sigma hole"),
         3: TierUse(True, False, 0.02, "ESP-fitted charges average the sigma hole away"),
@@ -263,7 +333,7 @@ OBSERVABLES: dict[str, Observable] = {o.name: o for o in [
         1: TierUse(False, False, float("inf"), "point-charge force field: no sigma hole"),
         2: TierUse(False, False, float("inf"), "GFN2-xTB here gives no ESP on a density isosurface"),
         3: TierUse(True, True, 1.5, "B3LYP-D3(BJ)/def2-SVP ESP (def2 ECP on I)"),
-    }, read=_sigma_hole),
+    }, build=_needs_sigma_hole_atom, read=_sigma_hole),
     Observable("ie_type_ii_halogen", "interaction energy of the type II C-X···X-C contact (180°/90°)", "kcal/mol",
                "interaction_energy", _ie_tiers(False, _IE_NOTE_T1 + ": no sigma hole, halogen contacts wrong"),
                build=_type_ii, read=_interaction),
@@ -283,6 +353,86 @@ OBSERVABLES: dict[str, Observable] = {o.name: o for o in [
 ]}
 
 
+# ------------------------------------------------------------------ energetic observables (issue 11)
+# Conformer and isomer ensembles: the xTB and DFT harnesses relax (or single-point) a seeded ETKDG
+# ensemble at the tier (tasks ``conformers``, ``isomer_energies``: tiers/ensembles.py), RDKit's at MMFF94.
+HBOND_LOCK_CUTOFF = 2.5  # Å, H···A: a conformer with an intramolecular D-H···A this short is H-bonded
+ENSEMBLE_KEYWORDS = {"n_conformers": 12, "rmsd_threshold": 0.3, "energy_window_kcal_mol": 30.0,
+                     "polar_hydrogens": True, "max_conformers": 8}
+TAUTOMER_CAP_KCAL_MOL = 25.0  # an alternative tautomer further than this is out of reach; no alternative reads so
+POLAR_CONTINUUM = "water"  # ALPB (xTB) / C-PCM eps 78.3553 (DFT): the crystal's field, overdone on purpose
+
+
+def _needs_lock_pair(m: Molecule) -> list[Molecule]:
+    from ..chem.features import intramolecular_pair_feature
+
+    if intramolecular_pair_feature(m) == 0:
+        raise NotApplicable(f"{m.label} has no donor and acceptor placed to close a ring: no intramolecular "
+                            "H-bond to lock (0 kcal/mol)", value=0.0)
+    return [m]
+
+
+def _lock_energy(m: Molecule, r: CalcResult) -> float:
+    """E(best open conformer) - E(best H-bonded conformer), both from the tier's ensemble."""
+    rel = r.value("relative_energies_kcal_mol")
+    bonded = [bool(intramolecular_hbond_pairs(c, HBOND_LOCK_CUTOFF)) for c in r.molecules()]
+    closed = [e for e, b in zip(rel, bonded) if b]
+    opened = [e for e, b in zip(rel, bonded) if not b]
+    if not closed:
+        raise NotApplicable(f"no conformer of {m.label} has an intramolecular H-bond (H···A < "
+                            f"{HBOND_LOCK_CUTOFF} Å, A 4+ bonds from D): nothing locked (0 kcal/mol)", value=0.0)
+    if not opened:
+        raise ValueError(f"every conformer of {m.label} found is H-bonded: no open rotamer to compare")
+    return float(min(opened) - min(closed))
+
+
+def _tautomers(m: Molecule) -> list[Molecule]:
+    from ..chem.tautomers import sensible_tautomers
+
+    species = sensible_tautomers(m)
+    if len(species) < 2:
+        raise NotApplicable(f"{m.label} has no sensible alternative tautomer: its drawn form stands alone "
+                            f"(-{TAUTOMER_CAP_KCAL_MOL:.0f} kcal/mol, the cap)", value=-TAUTOMER_CAP_KCAL_MOL)
+    return species
+
+
+def _tautomer_energy(m: Molecule, r: CalcResult) -> float:
+    """E(drawn tautomer) - E(best alternative), clipped at -TAUTOMER_CAP (out of reach)."""
+    rel = r.value("relative_energies_kcal_mol")
+    return float(max(rel[0] - min(rel[1:]), -TAUTOMER_CAP_KCAL_MOL))
+
+
+_LOCK_T0 = "MMFF94 conformer energies (fixed charges; a force-field look at the H-bond, not a verdict)"
+_LOCK_T2 = ("GFN2-xTB, each conformer relaxed: salicylaldehyde 6.0 kcal/mol (tests/test_energetic_observables.py); "
+            "GFN2 conformer energies typically 1-2 kcal/mol from DFT")
+_LOCK_T3 = ("B3LYP-D3(BJ)/def2-SVP single points at the MMFF94 conformers (relax=True relaxes at DFT, "
+            "minutes per conformer)")
+_TAUT_T2 = ("GFN2-xTB, each tautomer's conformers relaxed; 2-pyridone/2-hydroxypyridine gas -0.9 kcal/mol "
+            "(exp. -0.3 to -0.8); tight-binding tautomer energies err by 2-3 kcal/mol in general")
+_TAUT_T3 = "B3LYP-D3(BJ)/def2-SVP single points at the MMFF94 geometries of each tautomer's conformers"
+
+OBSERVABLES.update({o.name: o for o in [
+    Observable("hbond_lock_energy", "intramolecular H-bond lock energy: E(best open) - E(best H-bonded "
+               f"conformer), H···A < {HBOND_LOCK_CUTOFF} Å", "kcal/mol", "conformers", {
+                   0: TierUse(True, False, 1.5, _LOCK_T0),
+                   2: TierUse(True, True, 0.75, _LOCK_T2),
+                   3: TierUse(True, True, 0.5, _LOCK_T3),
+               }, build=_needs_lock_pair, read=_lock_energy, keywords=dict(ENSEMBLE_KEYWORDS)),
+    Observable("tautomer_energy", "gas phase: E(drawn tautomer) - E(best sensible alternative), each at its "
+               "lowest conformer", "kcal/mol", "isomer_energies", {
+                   2: TierUse(True, True, 1.5, _TAUT_T2),
+                   3: TierUse(True, True, 1.0, _TAUT_T3),
+               }, build=_tautomers, read=_tautomer_energy, keywords={"max_conformers": 4}),
+    Observable("tautomer_energy_polar", "polar continuum (water: ALPB at xTB, C-PCM eps 78.36 at DFT) standing "
+               "in for the crystal's field: E(drawn tautomer) - E(best alternative)", "kcal/mol",
+               "isomer_energies", {
+                   2: TierUse(True, True, 1.5, _TAUT_T2 + "; ALPB(water)"),
+                   3: TierUse(True, True, 1.0, _TAUT_T3 + "; C-PCM, eps 78.3553"),
+               }, build=_tautomers, read=_tautomer_energy,
+               keywords={"max_conformers": 4, "solvent": POLAR_CONTINUUM}),
+]})
+
+
 def observable(name: str) -> Observable:
     try:
         return OBSERVABLES[name]
@@ -297,11 +447,37 @@ def specs_for(name: str, molecule: Molecule, tier: int) -> list[CalcSpec]:
     if not use.computable:
         raise NotApplicable(f"{name} at tier {tier}: {use.note}")
     fragments = list(obs.build(molecule))
+    if obs.task == "interaction_energy" and len(fragments) == 2:
+        fragments = fit_contact(fragments, molecule.label)
     return [make_spec(obs.task, fragments, level=TIER_LEVEL[tier], **obs.keywords)]
 
 
+def fit_contact(fragments: list[Molecule], label: str) -> list[Molecule]:
+    """A rule-built dimer fit to be evidence: as built when no atoms clash, else with the partner moved
+    apart just enough (chem.dimers.clear_clash); raises UnfitGeometry when that fails."""
+    from ..chem.dimers import clear_clash
+    from ..chem.errors import MoleculeError
+
+    a, b = fragments
+    try:
+        moved, shift = clear_clash(a, b)
+    except MoleculeError as exc:
+        raise UnfitGeometry(f"failed build of {label}'s contact: {exc}") from None
+    if shift:
+        log.info("%s: the rule-built contact clashed; partner moved %.1f Å apart", label, shift)
+    return [a, moved]
+
+
+def is_structural(name: str) -> bool:
+    """Whether an observable is a structural count or descriptor (it points where to look; it does not
+    decide) rather than an energy or a benchmarked physical property."""
+    obs = observable(name)
+    return obs.task == "descriptors" or obs.unit in ("count", "")
+
+
 def read_value(name: str, molecule: Molecule, results: Sequence[CalcResult]) -> float:
-    """The observable's number from its results (raises KeyError with the failure when one failed)."""
+    """The observable's number from its results (raises KeyError with the failure when one failed,
+    NotApplicable when the feature is absent, UnfitGeometry when the geometry clashes)."""
     obs = observable(name)
     result = results[0]
     value = obs.read(molecule, result)

@@ -7,43 +7,24 @@ climb for an observable whose verdict is *settled* at an adequate tier (the
 next tier cannot change it), nor compute an inadequate tier above the cheap
 ones (tier 2). It writes its reasoning in sentences.
 
-Steering commands (the built-in planner's language; an LLM planner maps free
-text onto the same actions)::
-
-    add hypothesis <text> [category]   a new hypothesis (category from the library
-                                       gives it that category's observables)
-    reject <id> [reason]               reject a hypothesis (pinned: evidence will not revive it)
-    reopen <id>                        reopen a rejected hypothesis (evidence judges it again)
-    pushback <id> <reason>             dispute a verdict: reopen it, raise its priority and
-                                       recompute its observables one tier higher
-    priority <id> <n>                  set a hypothesis's priority (1 = first)
-    calc <observable> <tier>           compute an observable at a tier for the whole series
-    why <id>                           explain a hypothesis's status and evidence
-    exclude <element> [...]            no confirmatory candidate may contain these elements
-                                       (symbols or names: 'exclude I', 'no iodine')
-    allow <element> [...]              lift an exclusion
-    more candidates <n>                propose n confirmatory molecules (also 'candidates <n>')
-    design budget <seconds>            estimated seconds one design pass may spend (default 90)
-    stop                               conclude with what is known
-    help                               list these commands
+The steering command language and its parser live in :mod:`.commands`; free text is read by
+:mod:`.interpret` into the same commands.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import shlex
+from typing import NamedTuple
 
+from .commands import COMMANDS_HELP, ELEMENT_NAMES, parse_command, parse_design_command  # noqa: F401 (re-exported)
 from .evidence import best_evidence, settled
-from .hypotheses import CATEGORIES
 from .observables import OBSERVABLES
-from .state import Action, InvestigationView, PlanStep
+from .state import Action, InvestigationView, ObservableUse, PlanStep
 
 log = logging.getLogger(__name__)
 
 CHEAP_TIER = 2  # inadequate tiers are still computed up to here: cheap, and they show what a tier misses
 
-COMMANDS_HELP = __doc__.split("Steering commands", 1)[1].split("::", 1)[1].strip("\n")
 
 
 def live(view: InvestigationView):
@@ -62,6 +43,50 @@ def attempted(view: InvestigationView) -> set[tuple[str, int]]:
     return {(r.observable, r.tier) for r in [*view.results, *view.pending]}
 
 
+STANDING = {"root-cause": 1.0, "supported": 0.9, "mechanism-of": 0.8, "open": 0.7}  # how much a verdict leads
+ROLE_WORTH = {"decisive": 1.0, "indicator": 0.25}
+INADEQUATE_WORTH = 0.2  # a cheap look at a tier that cannot carry a verdict
+
+
+def leading(view: InvestigationView) -> set[str]:
+    """The leading hypotheses: the supported causes (else the open causes of the highest priority) and their
+    mechanisms. Their decisive observables are never skipped for budget while lesser ones run."""
+    causes = [h for h in live(view) if h.kind == "cause"]
+    top = [h for h in causes if h.status in ("root-cause", "supported")]
+    if not top:
+        opened = [h for h in causes if h.status == "open" and h.observables]
+        top = [h for h in opened if h.priority == min((o.priority for o in opened), default=0)]
+    ids = {h.id for h in top}
+    return ids | {h.id for h in live(view) if h.kind == "mechanism" and h.mechanism_of in ids}
+
+
+class RankedCalc(NamedTuple):
+    observable: str
+    hypotheses: list[str]
+    decisive: bool         # the decisive observable of a leading hypothesis
+    worth: float           # how much it can move the verdicts (hypothesis standing x role x adequacy)
+    estimate_s: float      # estimated seconds for the whole series
+
+
+def rank_calculations(view: InvestigationView, tier: int, wanted: dict[str, list]) -> list[RankedCalc]:
+    """``wanted`` observables (name -> [(hypothesis, use)]) at ``tier`` in the order they should run: the
+    decisive observables of the leading hypotheses first, then by worth per estimated second."""
+    from .calculations import plan_calcs
+
+    lead = leading(view)
+    out = []
+    for name, uses in wanted.items():
+        adequate_w = 1.0 if OBSERVABLES[name].use(tier).adequate else INADEQUATE_WORTH
+        worth = sum(STANDING.get(h.status, 0.5) * (2.0 if h.id in lead else 1.0) * ROLE_WORTH[u.role] * adequate_w
+                    for h, u in uses)
+        decisive = any(h.id in lead and u.role == "decisive" for h, u in uses) and adequate_w == 1.0
+        members = view.series.members if view.series is not None else []
+        planned, _ = plan_calcs([Action(kind="compute", observable=name, tier=tier)], members, None)
+        cost = sum(p.estimate_s for p in planned)
+        out.append(RankedCalc(name, list(dict.fromkeys(h.id for h, _ in uses)), decisive, worth, cost))
+    return sorted(out, key=lambda r: (not r.decisive, -r.worth / max(r.estimate_s, 0.1), r.observable))
+
+
 class BuiltinPlanner:
     name = "built-in"
 
@@ -76,59 +101,65 @@ class BuiltinPlanner:
             return PlanStep(reasoning="The scientist asked to stop, so I conclude with what is known.",
                             actions=[Action(kind="conclude")])
         done = attempted(view)
-        actions: list[Action] = []
-        notes: list[str] = []
-        for d in view.directives:
-            if d.kind == "compute" and (d.observable, d.tier) not in done:
-                actions.append(d)
-                notes.append(f"The scientist asked for {d.observable} at tier {d.tier}; I do that first.")
-        if actions:
-            return PlanStep(reasoning=" ".join(notes), actions=actions)
-
-        cap = view.budget.tier_cap
+        asked = [d.model_copy(update={"decisive": True}) for d in view.directives
+                 if d.kind == "compute" and (d.observable, d.tier) not in done]
+        if asked:
+            return PlanStep(reasoning=" ".join(f"The scientist asked for {d.observable} at tier {d.tier}; I do that "
+                                               "first." for d in asked), actions=asked)
         tied = self._tied(view)
-        for tier in range(0, cap + 1):
-            wanted: dict[str, list[str]] = {}
-            skipped: list[str] = []
-            for h in live(view):
-                for use in h.observables:
-                    obs = OBSERVABLES.get(use.observable)
-                    if obs is None:
-                        continue
-                    u = obs.use(tier)
-                    if not u.computable or (use.observable, tier) in done:
-                        continue
-                    cur = best_evidence(view.evidence, use.observable)
-                    if cur is not None and cur.tier >= tier:
-                        continue
-                    if cur is not None and settled(cur) and h.id not in tied:
-                        skipped.append(f"{use.observable} is settled at tier {cur.tier} ({cur.verdict}, "
-                                       f"z = {cur.z:.1f}); tier {tier} cannot change that")
-                        continue
-                    if not u.adequate and tier > CHEAP_TIER:
-                        continue
-                    if use.role == "indicator" and tier > CHEAP_TIER:
-                        continue
-                    wanted.setdefault(use.observable, []).append(h.id)
-            if wanted:
-                reasons = []
-                for name, hids in wanted.items():
-                    u = OBSERVABLES[name].use(tier)
-                    tag = "" if u.adequate else f" (not adequate for a verdict here: {u.note}; computed as a cheap look)"
-                    reasons.append(f"{name} for {', '.join(dict.fromkeys(hids))}{tag}")
-                lead = (f"Tier {tier} is the lowest rung where live hypotheses still need numbers."
-                        if tier > max(view.tier, -1) and view.tier >= 0 else f"I work at tier {tier}.")
-                if tier > view.tier >= 0:
-                    lead = (f"I escalate to tier {tier}: the verdicts below still rest on lower tiers that are "
-                            "inadequate or not settled.")
-                if tied:
-                    lead += f" Hypotheses {', '.join(sorted(tied))} remain tied, so I test them one tier higher."
-                text = lead + " I plan " + "; ".join(reasons) + "."
-                if skipped:
-                    text += " Not escalated: " + "; ".join(dict.fromkeys(skipped)) + "."
-                return PlanStep(reasoning=text, actions=[
-                    Action(kind="compute", observable=n, tier=tier, hypothesis_id=hids[0]) for n, hids in wanted.items()])
+        for tier in range(0, view.budget.tier_cap + 1):
+            wanted, skipped = self._wanted(view, tier, done, tied)
+            if not wanted:
+                continue
+            ranked = rank_calculations(view, tier, wanted)
+            reasons = []
+            for r in ranked:
+                u = OBSERVABLES[r.observable].use(tier)
+                tag = "" if u.adequate else f"; not adequate for a verdict here: {u.note}; computed as a cheap look"
+                kind = "decisive for a leading hypothesis" if r.decisive else "lesser"
+                reasons.append(f"{r.observable} for {', '.join(r.hypotheses)} ({kind}, worth {r.worth:.2g} over "
+                               f"~{r.estimate_s:.0f} s{tag})")
+            lead = (f"Tier {tier} is the lowest rung where live hypotheses still need numbers."
+                    if tier > max(view.tier, -1) and view.tier >= 0 else f"I work at tier {tier}.")
+            if tier > view.tier >= 0:
+                lead = (f"I escalate to tier {tier}: the verdicts below still rest on lower tiers that are "
+                        "inadequate or not settled.")
+            if tied:
+                lead += f" Hypotheses {', '.join(sorted(tied))} remain tied, so I test them one tier higher."
+            text = (lead + " I plan, decisive observables of the leading hypotheses first, then by how much each "
+                    "can move the verdicts per estimated second: " + "; ".join(reasons) + ".")
+            if skipped:
+                text += " Not escalated: " + "; ".join(dict.fromkeys(skipped)) + "."
+            return PlanStep(reasoning=text, actions=[
+                Action(kind="compute", observable=r.observable, tier=tier, hypothesis_id=r.hypotheses[0],
+                       decisive=r.decisive) for r in ranked])
         return PlanStep(reasoning=self._why_conclude(view), actions=[Action(kind="conclude")])
+
+    def _wanted(self, view: InvestigationView, tier: int, done: set[tuple[str, int]],
+                tied: set[str]) -> tuple[dict[str, list[ObservableUse]], list[str]]:
+        """The observables live hypotheses still need at ``tier`` (with the uses that need them), and the
+        ones not escalated because their verdict is settled."""
+        wanted: dict[str, list] = {}
+        skipped: list[str] = []
+        for h in live(view):
+            for use in h.observables:
+                obs = OBSERVABLES.get(use.observable)
+                if obs is None:
+                    continue
+                u = obs.use(tier)
+                if not u.computable or (use.observable, tier) in done:
+                    continue
+                cur = best_evidence(view.evidence, use.observable)
+                if cur is not None and cur.tier >= tier:
+                    continue
+                if cur is not None and settled(cur) and h.id not in tied:
+                    skipped.append(f"{use.observable} is settled at tier {cur.tier} ({cur.verdict}, "
+                                   f"z = {cur.z:.1f}); tier {tier} cannot change that")
+                    continue
+                if (not u.adequate or use.role == "indicator") and tier > CHEAP_TIER:
+                    continue
+                wanted.setdefault(use.observable, []).append((h, use))
+        return wanted, skipped
 
     def _tied(self, view: InvestigationView) -> set[str]:
         sup = [h for h in view.hypotheses if h.kind == "cause" and h.status in ("supported", "root-cause")]
@@ -147,136 +178,15 @@ class BuiltinPlanner:
         if open_:
             text += (f" Still open: {', '.join(open_)} (no adequate observable within the cap, "
                      "a failed engine, or nothing the built-in observables can test).")
+        skipped = sorted({f"{r.observable} at tier {r.tier}" for r in view.results
+                          if r.molecule == "*" and (r.error or "").startswith("skipped: over budget")})
+        if skipped:
+            text += f" Skipped for budget (see the plan steps for why): {', '.join(skipped)}."
         return text
 
     # -------------------------------------------------------------- steering
     def interpret(self, text: str, view: InvestigationView) -> PlanStep:
-        """Parse a steering command into actions (see the module docstring)."""
-        return parse_command(text, view)
+        """A steering command or free text as actions, with the reply (agent/interpret.py)."""
+        from .interpret import interpret
 
-
-ELEMENT_NAMES = {"iodine": "I", "bromine": "Br", "chlorine": "Cl", "fluorine": "F", "nitrogen": "N",
-                 "oxygen": "O", "sulfur": "S", "sulphur": "S", "phosphorus": "P", "selenium": "Se",
-                 "boron": "B", "silicon": "Si"}
-
-
-def _element(word: str) -> str | None:
-    from ..chem.molecule import ATOMIC_NUMBER
-
-    w = word.strip(",;.").lower()
-    if w in ELEMENT_NAMES:
-        return ELEMENT_NAMES[w]
-    sym = w[:1].upper() + w[1:]
-    return sym if sym in ATOMIC_NUMBER else None
-
-
-def parse_design_command(words: list[str]) -> PlanStep | None:
-    """'exclude I Br' / 'no iodine' / 'allow I' / 'more candidates 8' / 'candidates 8'; None if not one.
-    Raises ValueError for a design command with a bad argument."""
-    if not words:
-        return None
-    verb, rest = words[0].lower(), [w for w in words[1:] if w.lower() not in ("and", "or")]
-    if verb in ("exclude", "no", "allow") and rest:
-        elements = [_element(w) for w in rest]
-        if None in elements:
-            if verb == "no":
-                return None  # "no, ..." is not a design command
-            bad = [w for w, e in zip(rest, elements) if e is None]
-            raise ValueError(f"not an element: {', '.join(bad)} (use symbols or names, e.g. 'exclude I', "
-                             "'no iodine')")
-        kind = "allow" if verb == "allow" else "exclude"
-        what = ", ".join(dict.fromkeys(elements))
-        return PlanStep(reasoning=(f"Confirmatory molecules may contain {what} again." if kind == "allow" else
-                                   f"No confirmatory molecule will contain {what}."),
-                        actions=[Action(kind=kind, elements=list(dict.fromkeys(elements)))])
-    if verb == "design" and rest[:1] == ["budget"]:
-        if len(rest) != 2 or not re.fullmatch(r"\d+", rest[1]):
-            raise ValueError("'design budget' needs seconds, e.g. 'design budget 300'")
-        return PlanStep(reasoning=f"The design may spend up to {rest[1]} s (estimated) per pass.",
-                        actions=[Action(kind="design_budget", seconds=float(rest[1]))])
-    if verb == "more" and rest[:1] == ["candidates"]:
-        rest = rest[1:]
-        verb = "candidates"
-    if verb == "candidates":
-        if len(rest) != 1 or not re.fullmatch(r"\d+", rest[0]) or not 1 <= int(rest[0]) <= 50:
-            raise ValueError("'more candidates' needs a number from 1 to 50, e.g. 'more candidates 8'")
-        return PlanStep(reasoning=f"Propose {rest[0]} confirmatory molecules.",
-                        actions=[Action(kind="candidates", count=int(rest[0]))])
-    return None
-
-
-def parse_command(text: str, view: InvestigationView | None = None) -> PlanStep:
-    try:
-        words = shlex.split(text.strip())
-    except ValueError:
-        words = text.strip().split()
-    if not words:
-        return PlanStep(reasoning="Empty request.", actions=[])
-    verb = words[0].lower()
-    rest = words[1:]
-    ids = {h.id for h in view.hypotheses} if view else set()
-
-    def need_id() -> str:
-        if not rest:
-            raise ValueError(f"'{verb}' needs a hypothesis id")
-        hid = rest[0]
-        if ids and hid not in ids:
-            raise ValueError(f"no hypothesis {hid!r}; ids: {', '.join(sorted(ids))}")
-        return hid
-
-    try:
-        if verb == "add" and rest[:1] == ["hypothesis"]:
-            body = rest[1:]
-            category = "other"
-            if body and body[-1] in CATEGORIES:
-                category = body.pop()
-            if not body:
-                raise ValueError("'add hypothesis' needs a statement")
-            return PlanStep(reasoning=f"Add the scientist's hypothesis ({category}).",
-                            actions=[Action(kind="add_hypothesis", text=" ".join(body), category=category)])
-        if verb == "reject":
-            hid = need_id()
-            return PlanStep(reasoning=f"Reject {hid} as asked.", actions=[Action(
-                kind="reject", hypothesis_id=hid, text=" ".join(rest[1:]) or "rejected by the scientist")])
-        if verb == "reopen":
-            hid = need_id()
-            return PlanStep(reasoning=f"Reopen {hid} as asked.", actions=[Action(kind="reopen", hypothesis_id=hid,
-                                                                                 text="reopened by the scientist")])
-        if verb == "pushback":
-            hid = need_id()
-            reason = " ".join(rest[1:]) or "the scientist disputes this verdict"
-            return PlanStep(reasoning=f"The scientist pushes back on {hid}: {reason}. I reopen it, raise its "
-                                      "priority and recompute its observables one tier higher.",
-                            actions=[Action(kind="pushback", hypothesis_id=hid, text=reason),
-                                     Action(kind="priority", hypothesis_id=hid, priority=1)])
-        if verb == "priority":
-            hid = need_id()
-            if len(rest) < 2 or not re.fullmatch(r"-?\d+", rest[1]):
-                raise ValueError("'priority' needs an id and an integer, e.g. 'priority halogen_bond 1'")
-            return PlanStep(reasoning=f"Set {hid}'s priority to {rest[1]}.",
-                            actions=[Action(kind="priority", hypothesis_id=hid, priority=int(rest[1]))])
-        if verb == "calc":
-            if len(rest) < 2:
-                raise ValueError("'calc' needs an observable and a tier, e.g. 'calc sigma_hole 3'")
-            name, tier = rest[0], rest[1]
-            if name not in OBSERVABLES:
-                raise ValueError(f"unknown observable {name!r}; known: {', '.join(OBSERVABLES)}")
-            levels = {"mmff": 0, "classical": 1, "xtb": 2, "dft": 3, "mp2": 4}
-            t = levels.get(tier.lower(), int(tier) if tier.isdigit() else -1)
-            if not OBSERVABLES[name].use(t).computable:
-                raise ValueError(f"{name} cannot be computed at tier {tier}: {OBSERVABLES[name].use(t).note}")
-            return PlanStep(reasoning=f"Compute {name} at tier {t} as asked.",
-                            actions=[Action(kind="compute", observable=name, tier=t)])
-        design = parse_design_command(words)
-        if design is not None:
-            return design
-        if verb == "why":
-            hid = need_id()
-            return PlanStep(reasoning=f"Explain {hid}.", actions=[Action(kind="explain", hypothesis_id=hid)])
-        if verb == "stop":
-            return PlanStep(reasoning="Stop and conclude.", actions=[Action(kind="stop")])
-        if verb == "help":
-            return PlanStep(reasoning="Commands:\n" + COMMANDS_HELP, actions=[Action(kind="note", text=COMMANDS_HELP)])
-    except ValueError as exc:
-        return PlanStep(reasoning=f"Could not act on {text!r}: {exc}.", actions=[])
-    return PlanStep(reasoning=f"Not a command: {text!r}. Type 'help' for the commands.", actions=[])
+        return interpret(text, view)

@@ -54,6 +54,8 @@ def conclusion_json(v: InvestigationView) -> dict:
         "rejected": [_pick(r, ("category", "id", "reason")) for r in c.rejected],
         "open": [o.model_dump(mode="json") for o in c.open],
         "confidence": c.confidence,
+        "confidence_reason": c.confidence_reason,
+        "deciding_calculation": c.deciding_calculation,
         "caveats": c.caveats,
         "predictions": c.predictions,
         "evidence_refs": c.evidence_refs,
@@ -236,8 +238,13 @@ def escalation_section(v: InvestigationView) -> Section:
 def steering_section(v: InvestigationView) -> Section | None:
     if not v.requests and not any(t.speaker == "scientist" for t in v.transcript):
         return None
-    return Section("Steering", [Bullets([f"`{r.text}` ({r.status}): {r.response[:300]}"
-                                         for r in sorted(v.requests, key=lambda r: r.seq)])])
+    blocks = []  # the conversation, in the order it was held: the scientist's words, then the reply
+    for r in sorted(v.requests, key=lambda r: r.seq):
+        said = " ".join(r.text.split())
+        reply = r.response if len(r.response) <= 1200 else r.response[:1200] + " ..."
+        blocks.append(Paragraph(f"> **Scientist:** {said}\n\n**tierchem** ({r.status}): "
+                                + reply.replace("\n", "  \n")))
+    return Section("Steering", blocks)
 
 
 def input_section(v: InvestigationView) -> Section | None:

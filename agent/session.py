@@ -44,12 +44,22 @@ class Investigation:
     """One investigation, living in its run directory."""
 
     def __init__(self, run_dir: Path, settings: dict, llm=None, executor=None, progress=None):
+        from . import runlock
+
+        self.run_dir = Path(run_dir)
+        self._lock = runlock.acquire(self.run_dir)  # RunDirLocked naming the holder
+        try:
+            self._start(settings, llm, executor, progress)
+        except BaseException:
+            runlock.release(self._lock)
+            raise
+
+    def _start(self, settings: dict, llm, executor, progress) -> None:
         from ..tiers.executors import make_executor
         from ..tiers.store import ResultStore
         from .graph import RunContext, build_graph
         from .llm import make_planner
 
-        self.run_dir = Path(run_dir)
         self.settings = settings
         self._log_handler = _attach_log(self.run_dir / "investigation.log")
         self.store = ResultStore(settings.get("store_path"))
@@ -78,7 +88,18 @@ class Investigation:
         """
         from .series import read_series
 
+        from . import runlock
+
         run_dir = Path(run_dir)
+        if not str(question or "").strip():
+            raise ValueError("the question is empty; ask what you want to know, e.g. "
+                             "'Why does the target pack differently from its analogs?'")
+        if isinstance(llm, str) and llm != "built-in":
+            from .llm import require_key
+
+            require_key(llm)  # before anything is written
+        if run_dir.is_dir():  # a directory another process holds is named as such, not as "exists"
+            runlock.release(runlock.acquire(run_dir))
         if (run_dir / "checkpoints.sqlite").exists():
             raise FileExistsError(f"{run_dir} already holds an investigation; open it with Investigation.open "
                                   "(or `tierchem resume`), or choose a new --run-dir")
@@ -150,25 +171,36 @@ class Investigation:
         return tuple(self._snapshot().next)
 
     def ask(self, message: str, priority: int | None = None) -> str:
-        """Queue a steering request (durable at once). Read-only questions (why, help) are answered now too."""
+        """Queue a steering request, in the scientist's words or as a command (durable at once); returns the reply.
+
+        A message holding several requests is queued as several, in order, each with the priority its words
+        give ("first" 1, "later" 8, a stop 0; ``priority`` overrides them). Questions (why, how sure, status,
+        help) and requests it could not read are answered now and recorded as answered, so the steering point
+        does not answer them a second time."""
         from .inbox import write_inbox
-        from .steering import explain
-        from .planner import COMMANDS_HELP
+        from .interpret import read_message
+        from .steering import answer_now
 
         text = message.strip()
-        verb = text.split()[0].lower() if text else ""
-        prio = priority if priority is not None else (0 if verb == "stop" else 5)
-        req = write_inbox(self.run_dir, text, prio)
-        log.info("request %s queued: %s", req.id, text)
-        if verb == "why" and len(text.split()) > 1:
-            v = self.state
-            h = v.hypothesis(text.split()[1])
-            return explain(h, v) if h else f"No hypothesis {text.split()[1]!r}."
-        if verb == "help":
-            return COMMANDS_HELP
-        place = next((k for k, q in enumerate(self.queue(), start=1) if q["id"] == req.id), None)
-        where = f", place {place} of {len(self.queue())} in the queue" if place else ""
-        return f"Queued as request {req.id} (priority {prio}{where}); it is honoured at the next steering point."
+        v = self.state
+        reading = read_message(text, v)
+        replies = []
+        for part in reading.parts:
+            words = text if len(reading.parts) == 1 else part.text
+            if part.read_only or part.unsure:
+                answer = answer_now(part.commands, v) if part.read_only else reading.reply_to(part, v)
+                write_inbox(self.run_dir, words, 5, status="done", response=answer)
+                replies.append(answer)
+                continue
+            prio = priority if priority is not None else (part.priority if part.priority is not None else 5)
+            req = write_inbox(self.run_dir, words, prio)
+            log.info("request %s queued: %s", req.id, words)
+            queue = self.queue()
+            place = next((k for k, q in enumerate(queue, start=1) if q["id"] == req.id), None)
+            where = f", place {place} of {len(queue)} in the queue" if place else ""
+            replies.append(f"{reading.reply_to(part, v)} Queued as request {req.id} (priority {prio}{where}); it is "
+                           "honoured at the next steering point.")
+        return "\n".join(replies)
 
     def queue(self) -> list[dict]:
         """Pending requests in the order they will be honoured (queued and not yet taken in)."""
@@ -176,7 +208,7 @@ class Investigation:
 
         v = self.state
         known = {r.id for r in v.requests}
-        pend = v.pending_requests() + [r for r in read_inbox(self.run_dir) if r.id not in known]
+        pend = v.pending_requests() + [r for r in read_inbox(self.run_dir) if r.id not in known and r.status == "pending"]
         return [r.model_dump() for r in sorted(pend, key=lambda r: (r.priority, r.seq))]
 
     # ------------------------------------------------------------ reading
@@ -229,13 +261,19 @@ class Investigation:
         return paths[fmt]
 
     def close(self) -> None:
-        self.context.close()
+        from . import runlock
+
+        if getattr(self, "_lock", None) is None:  # closed already
+            return
         try:
+            self.context.close()
             self.executor.close()
         finally:
             self._conn.close()
             logging.getLogger("tierchem").removeHandler(self._log_handler)
             self._log_handler.close()
+            runlock.release(self._lock)
+            self._lock = None
 
     def __enter__(self):
         return self

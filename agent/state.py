@@ -83,10 +83,16 @@ class Hypothesis(_Model):
 
 
 class ValueRef(_Model):
+    """One molecule's value in a comparison. ``status``: ``computed`` (from a stored result), ``absent`` (the
+    molecule lacks the feature: ``value`` is what that absence means, or None when it means nothing to
+    compare, with the reason in ``note``), or ``failed`` (no value: a real failure, or a geometry unfit to
+    be evidence, with the reason in ``note``)."""
+
     molecule: str
     value: float | None
     cache_keys: list[str] = Field(default_factory=list)
     note: str = ""
+    status: Literal["computed", "absent", "failed"] = "computed"
 
 
 class Evidence(_Model):
@@ -125,11 +131,14 @@ class Action(_Model):
 
     ``pushback`` disputes a verdict: the hypothesis is reopened and its observables are queued one
     tier higher. ``candidates`` sets how many confirmatory molecules to propose (``count``);
-    ``design_budget`` the estimated seconds one design pass may spend (``seconds``).
+    ``design_budget`` the estimated seconds one design pass may spend (``seconds``); ``budget`` the whole
+    investigation's compute budget (``seconds``, Budget.cpu_s_limit). ``status`` reports where things stand;
+    ``explain`` may name one ``observable``.
     """
 
     kind: Literal["compute", "add_hypothesis", "reject", "reopen", "pushback", "priority", "explain",
-                  "conclude", "stop", "note", "exclude", "allow", "candidates", "design_budget"]
+                  "conclude", "stop", "note", "exclude", "allow", "candidates", "design_budget", "budget",
+                  "status"]
     observable: str | None = None
     tier: int | None = None
     hypothesis_id: str | None = None
@@ -138,7 +147,10 @@ class Action(_Model):
     priority: int | None = None
     elements: list[str] = Field(default_factory=list, description="element symbols, for exclude/allow")
     count: int | None = Field(None, description="how many confirmatory candidates ('candidates')")
-    seconds: float | None = Field(None, description="estimated seconds per design pass ('design_budget')")
+    seconds: float | None = Field(None, description="estimated seconds per design pass ('design_budget'), or the "
+                                                    "whole compute budget ('budget')")
+    decisive: bool = Field(False, description="compute: the decisive observable of a leading hypothesis (or the "
+                                              "scientist's request); the budget drops lesser ones first")
 
 
 class PlanStep(_Model):
@@ -162,6 +174,7 @@ class PlannedCalc(_Model):
     molecule: str
     estimate_s: float
     background: bool = False
+    decisive: bool = Field(False, description="from its action: dropped for budget only after the lesser ones")
 
     @property
     def ref_id(self) -> str:
@@ -352,7 +365,10 @@ class Conclusion(_Model):
     mechanism: list[MechanismStep] = Field(default_factory=list)
     rejected: list[RejectedHypothesis] = Field(default_factory=list)
     open: list[OpenHypothesis] = Field(default_factory=list)
-    confidence: str = "low"
+    confidence: Literal["high", "medium", "low", "undetermined"] = "undetermined"
+    confidence_reason: str = Field("", description="the weakest link of the argument, in words")
+    deciding_calculation: str = Field("", description="the calculation that would decide (when undetermined) or "
+                                                      "raise the confidence, with where it stands")
     caveats: list[str] = Field(default_factory=list)
     predictions: list[str] = Field(default_factory=list)
     evidence_refs: list[str] = Field(default_factory=list)

@@ -53,6 +53,14 @@ def honour(requests: list[Request], planner, v: InvestigationView) -> Steering:
 
 def apply_action(a: Action, st: Steering, v: InvestigationView) -> str:
     """Apply one steering action; returns what was done, in words."""
+    if a.kind == "budget":
+        if a.seconds is None:
+            return "A compute budget needs a number of seconds."
+        st.budget = st.budget.model_copy(update={"cpu_s_limit": float(a.seconds)})
+        return (f"Compute budget: {a.seconds:g} s ({st.budget.cpu_s_used:.0f} s used so far, "
+                f"{st.budget.left_s:.0f} s left).")
+    if a.kind == "status":
+        return status(v, st)
     if a.kind == "design_budget":
         if a.seconds is None:
             return "A design budget needs a number of seconds."
@@ -68,7 +76,9 @@ def apply_action(a: Action, st: Steering, v: InvestigationView) -> str:
     if a.kind == "compute":
         if a.observable in OBSERVABLES and a.tier is not None:
             st.directives.append(a)
-            return f"Queued {a.observable} at tier {a.tier}."
+            n = sum(1 for d in st.directives if d.kind == "compute")
+            return (f"Queued {a.observable} at tier {a.tier} for the whole series: place {n} of {n} among your "
+                    "calculation requests, which run before the planner's own.")
         return f"Cannot compute {a.observable!r} at tier {a.tier}."
     if a.kind == "add_hypothesis":
         return _add_hypothesis(a, st)
@@ -95,7 +105,7 @@ def _add_hypothesis(a: Action, st: Steering) -> str:
 
 def _on_hypothesis(a: Action, h: Hypothesis, st: Steering, v: InvestigationView) -> str:
     if a.kind == "explain":
-        return explain(h, v)
+        return explain(h, v, a.observable)
     st.changed.add(h.id)
     if a.kind == "reject":
         h.status, h.pinned, h.reason = "rejected", True, a.text or "rejected by the scientist"
@@ -141,14 +151,59 @@ def apply_design_action(a: Action, design: DesignState) -> DesignState:
     return design.model_copy(update={**update, "exclude": sorted(excl)})
 
 
-def explain(h: Hypothesis, v: InvestigationView) -> str:
+def explain(h: Hypothesis, v: InvestigationView, observable: str | None = None) -> str:
+    """A hypothesis's status, why, and each evidence line once (only ``observable``'s when one is named)."""
     lines = [f"{h.id} [{h.category}, {h.kind}{', mechanism of ' + h.mechanism_of if h.mechanism_of else ''}] "
              f"is {h.status} (confidence {h.confidence:.2f}). {h.statement}"]
     if h.reason:
         lines.append(f"Why: {h.reason}")
-    for u in h.observables:
-        for e in sorted((e for e in v.evidence if e.observable == u.observable), key=lambda e: e.tier):
-            lines.append(f"- {e.summary}")
-    if h.history:
-        lines.append("History: " + " | ".join(h.history[-4:]))
+    names = [observable] if observable else list(dict.fromkeys(u.observable for u in h.observables))
+    for name in names:
+        for e in sorted((e for e in v.evidence if e.observable == name), key=lambda e: e.tier):
+            if e.summary and e.summary not in h.reason and f"- {e.summary}" not in lines:
+                lines.append(f"- {e.summary}")
+    if len(lines) == 2 and h.reason and not v.evidence:
+        lines.append("Nothing is computed for it yet.")
+    history = [x for x in dict.fromkeys(h.history[-4:]) if x != h.reason and h.reason not in x]
+    if history:
+        lines.append("History: " + " | ".join(history))
     return "\n".join(lines)
+
+
+def status(v: InvestigationView, st: Steering | None = None) -> str:
+    """What the investigation is doing, what comes next and how long it will take, in words."""
+    last = next((u.text for u in reversed(v.transcript) if u.speaker == "planner"), None)
+    asked = [d for d in (st.directives if st else v.directives) if d.kind == "compute"]
+    plan_s = sum(p.estimate_s for p in v.plan)
+    bg_s = sum(p.estimate_s for p in v.pending)
+    live = [h.id for h in v.hypotheses if h.status in ("supported", "root-cause")]
+    out = [f"Step {v.step}, tier {max(v.tier, 0)} of a cap of {v.budget.tier_cap}; {v.budget.cpu_s_used:.0f} s of "
+           f"{v.budget.cpu_s_limit:.0f} s of compute used."]
+    if last:
+        out.append("Last planned: " + last[:300])
+    if v.plan:
+        out.append(f"Next: {len(v.plan)} calculation(s), about {plan_s:.0f} s.")
+    if asked:
+        out.append("Your requests queued: " + ", ".join(f"{d.observable} at tier {d.tier}" for d in asked) + ".")
+    if v.pending:
+        out.append(f"In the background: {len(v.pending)} calculation(s), about {bg_s:.0f} s.")
+    if not (v.plan or asked or v.pending):
+        out.append("Next: the planner picks the cheapest calculation that can still move a verdict.")
+    out.append(("Leading: " + ", ".join(live) + ".") if live else "No hypothesis is supported yet.")
+    if v.conclusion is not None:
+        out.append(("Provisional conclusion: " if v.conclusion.provisional else "Conclusion: ") + v.conclusion.summary)
+    return " ".join(out)
+
+
+def answer_now(commands: list[str], v: InvestigationView) -> str:
+    """The answers to read-only commands (why, status, help), from the state as it is."""
+    from .commands import COMMANDS_HELP, parse_command
+
+    st, out = Steering.of(v), []
+    for c in commands:
+        if c.split()[0] == "help":
+            out.append(COMMANDS_HELP)
+            continue
+        step = parse_command(c, v)
+        out += [apply_action(a, st, v) for a in step.actions] or [step.reasoning]
+    return "\n".join(out)

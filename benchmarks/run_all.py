@@ -11,20 +11,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-REFDATA = HERE.parent.parent / "shared" / "data" / "refdata"
-
 CLI = [sys.executable, "-m", "tierchem"]
-COMMANDS = [
-    CLI + ["benchmark", "s22", "--tier", "mmff", "--no-cache"],
-    CLI + ["benchmark", "s22", "--tier", "classical", "--no-cache"],
-    CLI + ["benchmark", "s22", "--tier", "xtb", "--no-cache"],
-]
-if REFDATA.is_dir():
-    COMMANDS += [
-        CLI + ["benchmark", "x40", "--tier", "xtb", "--data", str(REFDATA), "--no-cache"],
-        CLI + ["benchmark", "x23", "--tier", "classical", "--data", str(REFDATA), "--no-cache"],
-        CLI + ["benchmark", "x23", "--tier", "xtb", "--data", str(REFDATA), "--no-cache"],
-    ]
+# x40 and x23 read the reference data shipped in tiers/data (or $TIERCHEM_REFDATA).
+COMMANDS = [CLI + ["benchmark", dataset, "--tier", tier, "--no-cache"]
+            for dataset, tier in (("s22", "mmff"), ("s22", "classical"), ("s22", "xtb"),
+                                  ("x40", "xtb"), ("x23", "classical"), ("x23", "xtb"))]
 
 
 def main() -> int:

@@ -16,7 +16,7 @@
    tblite 0.8.0: GFN1 periodic -7.61 vs cluster limit -7.57; GFN2 periodic -4.84 vs -7.88
    (R <= 12 Å): periodic GFN2 is the outlier.
 
-    python benchmarks/xtb_periodic.py [--data ../shared/data/refdata] [--crystals ammonia,adamantane] [--clusters]
+    python benchmarks/xtb_periodic.py [--data REFDATA] [--crystals ammonia,adamantane] [--clusters]
 
 Needs the X23 CIFs of the refdata folder; exits 0 with a message without them.
 """
@@ -30,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "refdata"
+from tierchem.tiers.refdata import refdata_dir
+
+DEFAULT_DATA = refdata_dir()  # the copy shipped in tiers/data, or $TIERCHEM_REFDATA
 KCAL = 627.509474
 BOHR = 1 / 0.529177210903
 

@@ -29,6 +29,7 @@ def split_by_connectivity(source: Molecule | str | Path, charge: int = 0,
     from rdkit import Chem
     from rdkit.Chem import rdDetermineBonds
 
+    where = "XYZ input"
     if isinstance(source, Molecule):
         symbols, coords = list(source.symbols), source.coords.tolist()
         title = source.name
@@ -38,23 +39,28 @@ def split_by_connectivity(source: Molecule | str | Path, charge: int = 0,
             path = Path(source)
             if not path.exists():
                 raise MoleculeError(f"{path}: no such file")
-            text = path.read_text()
-        symbols, coords, title = parse_xyz_text(str(text))
+            text, where = path.read_text(), str(path)
+        symbols, coords, title = parse_xyz_text(str(text), where)
     block = f"{len(symbols)}\n\n" + "\n".join(f"{s} {x:.8f} {y:.8f} {z:.8f}" for s, (x, y, z) in zip(symbols, coords))
     mol = Chem.MolFromXYZBlock(block)
     rdDetermineBonds.DetermineConnectivity(mol)
     frags = Chem.GetMolFrags(mol)
     if fragment_charges is None:
-        if charge:
-            raise MoleculeError(f"total charge {charge}: give fragment_charges for the {len(frags)} fragments")
-        fragment_charges = [0] * len(frags)
+        if charge and len(frags) > 1:
+            raise MoleculeError(f"{where}: a total charge of {charge:+d} over {len(frags)} fragments does not say "
+                                f"which fragment carries it; give one charge per fragment in file order "
+                                f"(fragment_charges, or --fragment-charges {','.join([str(charge)] + ['0'] * (len(frags) - 1))})")
+        fragment_charges = [charge] if len(frags) == 1 else [0] * len(frags)
     if len(fragment_charges) != len(frags):
-        raise MoleculeError(f"{len(frags)} fragments but {len(fragment_charges)} fragment charges")
+        raise MoleculeError(f"{where}: {len(frags)} fragments but {len(fragment_charges)} fragment charges "
+                            f"({', '.join(map(str, fragment_charges))}); give one per fragment in file order")
     out = []
     for k, (idx, q) in enumerate(zip(frags, fragment_charges), start=1):
         text = f"{len(idx)}\n\n" + "\n".join(
             f"{symbols[i]} {coords[i][0]:.8f} {coords[i][1]:.8f} {coords[i][2]:.8f}" for i in idx)
-        out.append(Molecule.from_xyz(text, charge=q, name=f"{title or 'fragment'}_{k}"))
+        stem = title or (Path(where).stem if where != "XYZ input" else "")
+        name = f"{stem or 'fragment'}_{k}" if len(frags) > 1 else stem
+        out.append(Molecule.from_xyz(text, charge=q, name=name))
     return out
 
 
@@ -218,3 +224,50 @@ def contact_angles(a: Molecule, b: Molecule, i: int, j: int) -> tuple[float, flo
     xi, xj = a.coords[i], b.coords[j]
     ni, nj = a.coords[a.neighbours()[i][0]], b.coords[b.neighbours()[j][0]]
     return float(np.linalg.norm(xi - xj)), angle(ni, xi, xj), angle(xi, xj, nj)
+
+
+# ------------------------------------------------------------------ fitness of a built contact
+CLASH_RATIO = 0.70
+"""A pair of atoms closer than this fraction of their contact vdW sum clashes (H···H at 1.54 Å,
+C···C at 2.38 Å)."""
+HBOND_CLASH_RATIO = 0.60
+"""The same for a polar H and an N/O acceptor, whose H-bond sits at about 0.74 of the sum (1.95 Å for H···O)."""
+
+
+def closest_contact(a: Molecule, b: Molecule) -> tuple[int, int, float, float]:
+    """(i in a, j in b, distance Å, the fraction of the pair's clash threshold it reaches) of the pair
+    of atoms that is furthest inside its van der Waals contact (radii: :func:`vdw_radius`); a
+    fraction below 1 means the two molecules clash (:data:`CLASH_RATIO`, :data:`HBOND_CLASH_RATIO`)."""
+    d = np.linalg.norm(a.coords[:, None, :] - b.coords[None, :, :], axis=-1)
+    sums = np.array([[vdw_radius(x) + vdw_radius(y) for y in b.symbols] for x in a.symbols])
+    polar_a = _polar_h_mask(a)
+    polar_b = _polar_h_mask(b)
+    acc_a = np.array([s in HBOND_ELEMENTS for s in a.symbols])
+    acc_b = np.array([s in HBOND_ELEMENTS for s in b.symbols])
+    hbond = (polar_a[:, None] & acc_b[None, :]) | (acc_a[:, None] & polar_b[None, :])
+    frac = d / (sums * np.where(hbond, HBOND_CLASH_RATIO, CLASH_RATIO))
+    i, j = np.unravel_index(int(np.argmin(frac)), frac.shape)
+    return int(i), int(j), float(d[i, j]), float(frac[i, j])
+
+
+def _polar_h_mask(m: Molecule) -> np.ndarray:
+    nb = m.neighbours()
+    return np.array([s == "H" and bool(nb[k]) and m.symbols[nb[k][0]] in HBOND_ELEMENTS
+                     for k, s in enumerate(m.symbols)])
+
+
+def clear_clash(a: Molecule, b: Molecule, max_shift: float = 1.5, step: float = 0.1) -> tuple[Molecule, float]:
+    """``b`` moved away from ``a`` along the line of their centroids by the least multiple of ``step`` Å
+    that leaves no pair of atoms clashing (:func:`closest_contact`), and the shift; (b, 0.0) when
+    nothing clashes. Raises MoleculeError, with the worst pair, when ``max_shift`` does not clear it."""
+    axis = b.coords.mean(axis=0) - a.coords.mean(axis=0)
+    axis = axis / np.linalg.norm(axis) if np.linalg.norm(axis) > 1e-6 else np.array([0.0, 0.0, 1.0])
+    for k in range(int(round(max_shift / step)) + 1):
+        moved = b.with_coords(b.coords + axis * k * step) if k else b
+        i, j, d, frac = closest_contact(a, moved)
+        if frac >= 1.0:
+            return moved, k * step
+    i, j, d, _ = closest_contact(a, b)
+    raise MoleculeError(f"atoms clash: {a.symbols[i]}{i}···{b.symbols[j]}{j} at {d:.2f} Å against a vdW contact of "
+                        f"{vdw_radius(a.symbols[i]) + vdw_radius(b.symbols[j]):.2f} Å, and moving the partner "
+                        f"{max_shift:.1f} Å apart does not clear it")

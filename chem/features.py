@@ -28,6 +28,12 @@ def _polar_hydrogens(m: Molecule) -> list[tuple[int, int]]:
             if s == "H" and nb[h] and m.symbols[nb[h][0]] in HBOND_ELEMENTS]
 
 
+def polar_hydrogen_count(m: Molecule) -> int:
+    """Polar hydrogens (H bonded to N or O): each can donate one H-bond, so NH2 counts 2 where RDKit's
+    NumHDonors counts 1 donor atom (primary amide 2, N-methyl 1, N,N-dimethyl 0)."""
+    return len(_polar_hydrogens(m))
+
+
 def donor_feature(m: Molecule) -> str:
     """Polar hydrogens by donor element, e.g. 'O-H x1'; '' if none."""
     counts: dict[str, int] = {}

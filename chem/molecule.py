@@ -27,6 +27,36 @@ if TYPE_CHECKING:  # RDKit is imported lazily by the functions that need it
 
 # Coordinates are rounded so that a spec's hash does not depend on float noise.
 COORD_DECIMALS = 6
+# Two atoms closer than this (Å) are one atom written twice: the shortest bond, H2's, is 0.74 Å.
+COINCIDENT_ANGSTROM = 0.1
+
+
+def coincident_atoms(coords, tol: float = COINCIDENT_ANGSTROM) -> tuple[int, int, float] | None:
+    """The first pair of atoms (i, j, distance in Å) closer than ``tol``, or None."""
+    xyz = np.asarray(coords, dtype=float).reshape(-1, 3)
+    if len(xyz) < 2:
+        return None
+    if len(xyz) > 400:  # a k-d tree instead of the full distance matrix
+        from scipy.spatial import cKDTree
+
+        pairs = sorted(cKDTree(xyz).query_pairs(tol))
+        if not pairs:
+            return None
+        i, j = pairs[0]
+        return i, j, float(np.linalg.norm(xyz[i] - xyz[j]))
+    d = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=-1)
+    i, j = np.triu_indices(len(xyz), 1)
+    close = np.flatnonzero(d[i, j] < tol)
+    if not close.size:
+        return None
+    k = close[0]
+    return int(i[k]), int(j[k]), float(d[i[k], j[k]])
+
+
+def coincident_message(symbols, pair: tuple[int, int, float]) -> str:
+    i, j, dist = pair
+    return (f"atoms {i + 1} ({symbols[i]}) and {j + 1} ({symbols[j]}) are {dist:.2f} Å apart: coincident "
+            f"atoms (an atom written twice?); no two atoms may be closer than {COINCIDENT_ANGSTROM} Å")
 
 
 def rdkit_quiet():
@@ -56,7 +86,7 @@ class Molecule(BaseModel):
     def _known_elements(cls, symbols: tuple[str, ...]) -> tuple[str, ...]:
         unknown = sorted({s for s in symbols if s not in ATOMIC_NUMBER})
         if unknown:
-            raise ValueError(f"unknown element symbol(s): {', '.join(unknown)}")
+            raise ValueError(_unknown_element_message(unknown))
         if not symbols:
             raise ValueError("a molecule needs at least one atom")
         return symbols
@@ -77,13 +107,18 @@ class Molecule(BaseModel):
         if self.formal_charges and len(self.formal_charges) != n:
             raise ValueError("formal_charges must have one entry per atom")
         if self.multiplicity < 1:
-            raise ValueError("multiplicity must be >= 1")
+            raise ValueError(f"multiplicity {self.multiplicity} is impossible: it is 2S+1, at least 1 (a singlet)")
         n_electrons = sum(ATOMIC_NUMBER[s] for s in self.symbols) - self.charge
         if (n_electrons + self.multiplicity - 1) % 2:
+            parity = "an even" if n_electrons % 2 == 0 else "an odd"
+            allowed = "1 (singlet), 3 (triplet)" if n_electrons % 2 == 0 else "2 (doublet), 4 (quartet)"
             raise ValueError(
-                f"charge {self.charge} and multiplicity {self.multiplicity} are impossible "
-                f"for {n_electrons} electrons"
+                f"multiplicity {self.multiplicity} is impossible with charge {self.charge}: {n_electrons} electrons "
+                f"is {parity} number, so the multiplicity must be {allowed}, ...; check --multiplicity and --charge"
             )
+        pair = coincident_atoms(self.coords_angstrom)
+        if pair is not None:
+            raise ValueError(coincident_message(self.symbols, pair))
         return self
 
     # ----------------------------------------------------------------- properties
@@ -258,7 +293,7 @@ class Molecule(BaseModel):
                 multiplicity=multiplicity,
             )
         except ValueError as exc:
-            raise MoleculeError(f"{name or 'molecule'}: {exc}") from exc
+            raise MoleculeError(f"{name or _smiles_label(mol)}: {validation_line(exc)}") from None
 
     @classmethod
     def from_smiles(cls, smiles: str, name: str = "", multiplicity: int | None = None,
@@ -301,6 +336,47 @@ class Molecule(BaseModel):
 
 
 # ------------------------------------------------------------------ helpers
+def _unknown_element_message(symbols: list[str]) -> str:
+    """What is wrong with symbols outside H-Rn: a real element beyond radon, or no element at all."""
+    from rdkit import Chem
+
+    table = Chem.GetPeriodicTable()
+    for symbol in symbols:
+        try:
+            z = table.GetAtomicNumber(symbol)
+        except RuntimeError:
+            z = 0
+        if z > len(ELEMENTS):
+            return (f"{table.GetElementName(z).lower()} ({symbol}, Z = {z}) is beyond radon: tierchem's element "
+                    f"data, basis sets and force fields cover H to Rn (Z 1-{len(ELEMENTS)})")
+    return f"unknown element symbol(s): {', '.join(symbols)}"
+
+
+def validation_line(exc: Exception) -> str:
+    """The first problem a pydantic ValidationError reports, in one line without its URL."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+        except (IndexError, TypeError):
+            first = None
+        if first:
+            msg = str(first.get("msg", "")).removeprefix("Value error, ")
+            loc = ".".join(str(p) for p in first.get("loc", ()))
+            return msg if not loc or first.get("type") == "value_error" else f"{loc}: {msg}"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _smiles_label(mol) -> str:
+    """A molecule's SMILES for an error message ('molecule' when RDKit cannot write one)."""
+    from rdkit import Chem
+
+    try:
+        return Chem.MolToSmiles(Chem.RemoveHs(mol, sanitize=False))
+    except Exception:  # RDKit raises several types; a message must not fail
+        return "molecule"
+
+
 def _check_one_fragment(mol, name: str) -> None:
     from rdkit import Chem
 
@@ -360,7 +436,7 @@ def _xyz_to_rdkit(source: str | Path, charge: int, name: str):
 
     rdkit_quiet()
     text = source
-    where = "XYZ input"
+    where = name or "XYZ input"
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
         path = Path(source)
         if not path.exists():
@@ -376,11 +452,29 @@ def _xyz_to_rdkit(source: str | Path, charge: int, name: str):
     try:
         rdDetermineBonds.DetermineBonds(mol, charge=charge)
     except Exception as exc:
-        raise MoleculeError(
-            f"{where}: could not perceive bonds with total charge {charge} ({exc}); "
-            "check the charge and the geometry"
-        ) from None
+        raise MoleculeError(_bond_perception_message(block, charge, where, exc)) from None
     return mol, title
+
+
+def _bond_perception_message(block: str, charge: int, where: str, exc: Exception) -> str:
+    """Why bonds could not be drawn: a charge the geometry does not have, or the geometry itself."""
+    from rdkit import Chem
+    from rdkit.Chem import rdDetermineBonds, rdMolDescriptors
+
+    if charge:
+        neutral = Chem.MolFromXYZBlock(block)
+        try:
+            rdDetermineBonds.DetermineBonds(neutral, charge=0)
+        except Exception:  # RDKit raises several types; not neutral either
+            neutral = None
+        if neutral is not None:
+            formula = rdMolDescriptors.CalcMolFormula(neutral)
+            return (f"{where}: this geometry is a neutral molecule ({formula}); its bonds cannot carry a charge of "
+                    f"{charge:+d}; drop --charge, or give the ion's own geometry (e.g. with the proton it gained "
+                    f"or lost) with its charge")
+    return (f"{where}: could not perceive bonds with total charge {charge} "
+            f"({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}); "
+            "check the charge and the geometry")
 
 
 def parse_xyz_text(text: str, where: str = "XYZ input"):
@@ -405,6 +499,9 @@ def parse_xyz_text(text: str, where: str = "XYZ input"):
         except ValueError:
             raise MoleculeError(f"{where}, line {k}: coordinates are not numbers") from None
         symbols.append(sym)
+    pair = coincident_atoms(coords)
+    if pair is not None:  # RDKit's bond perception aborts on them
+        raise MoleculeError(f"{where}: {coincident_message(symbols, pair)}")
     return symbols, coords, lines[1].strip()
 
 

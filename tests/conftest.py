@@ -25,11 +25,21 @@ def store(tmp_path):
 
 @pytest.fixture(scope="session")
 def refdata() -> Path:
-    """The shared reference data (X40, S66, XB18, X23); tests using it skip where it is absent."""
-    path = Path(os.environ.get("TIERCHEM_REFDATA", REPO.parent / "shared" / "data" / "refdata"))
-    if not path.is_dir():
-        pytest.skip(f"reference data not found at {path} (set TIERCHEM_REFDATA)")
+    """The reference data (X40, S66, XB18, X23): the copy shipped in tiers/data, or $TIERCHEM_REFDATA.
+    It ships with the project, so a missing folder is a failure, not a skip."""
+    from tierchem.tiers.refdata import refdata_dir
+
+    path = refdata_dir()
+    assert (path / "10_din").is_dir(), f"reference data not found at {path} (TIERCHEM_REFDATA={os.environ.get('TIERCHEM_REFDATA')})"
     return path
+
+
+@pytest.fixture(scope="session")
+def cod() -> Path:
+    """The COD crystal structures shipped in tiers/data/cod (or $TIERCHEM_COD)."""
+    from tierchem.tiers.refdata import cod_dir
+
+    return cod_dir()
 
 
 @pytest.fixture(scope="session")

@@ -29,8 +29,14 @@ def test_split_s22_water_dimer():
 
 
 def test_split_charged_needs_fragment_charges():
-    with pytest.raises(MoleculeError, match="fragment_charges"):
-        split_by_connectivity("3\n\nO 0 0 0\nH 0 0 0.97\nH 0 0.9 -0.3\n", charge=-1)
+    water = "O 0 0 0\nH 0 0 0.97\nH 0 0.9 -0.3\n"
+    dimer = "6\n\n" + water + "".join(f"{s} {float(x) + 3.0} {y} {z}\n" for s, x, y, z in
+                                       (line.split() for line in water.splitlines()))
+    with pytest.raises(MoleculeError, match="fragment_charges, or --fragment-charges -1,0"):
+        split_by_connectivity(dimer, charge=-1)
+    # one fragment takes the total charge; a neutral geometry says so instead of asking for fragment charges
+    with pytest.raises(MoleculeError, match=r"neutral molecule \(H2O\).*drop --charge"):
+        split_by_connectivity("3\n\n" + water, charge=-1)
 
 
 def test_type_ii_contact_angles(diiodobenzene):

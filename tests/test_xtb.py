@@ -164,8 +164,9 @@ def test_input_errors(water_exp):
     assert not res.success and res.error.kind == ErrorKind.INPUT
     res = compute(make_spec("optimize", water_exp, "xtb", optimizer="FIRE"))
     assert not res.success and res.error.kind == ErrorKind.INPUT
-    res = compute(make_spec("energy", water_exp, "xtb", no_such_option=1))
-    assert res.success and any("no_such_option" in w for w in res.warnings)
+    res = compute(make_spec("energy", water_exp, "xtb", no_such_option=1))  # refused, naming what it takes
+    assert not res.success and res.error.kind == ErrorKind.INPUT
+    assert "no_such_option" in res.error.message and "accuracy" in res.error.message
 
 
 def test_solvent_stabilises_water(water_exp):

@@ -75,12 +75,13 @@ class BenchmarkReport:
 
 
 def load_dataset(name: str, data_dir: str | None = None, subset: str | None = None):
-    """Entries of a dataset by name: s22 (ASE), x40, s66, xb18, x23 (from ``data_dir``); ``subset`` is
+    """Entries of a dataset by name: s22 (ASE), x40, s66, xb18, x23 (from ``data_dir``, default
+    the shipped copy or ``$TIERCHEM_REFDATA``: :func:`refdata.refdata_dir`); ``subset`` is
     'small', 'heavy-halogens' or comma-separated system names."""
-    name = name.lower()
-    if name != "s22" and not data_dir:
-        raise ValueError(f"the {name} dataset needs --data DIR (e.g. ../shared/data/refdata)")
     from . import refdata
+
+    name = name.lower()
+    data_dir = data_dir or str(refdata.refdata_dir())
 
     if name == "s22":
         entries = refdata.load_s22()

@@ -46,6 +46,8 @@ class RDKitHarness(Harness):
         "rmsd_threshold": 0.5,  # Å, duplicates pruned below this
         "energy_window_kcal_mol": 10.0,
         "seed": 0xF00D,
+        "polar_hydrogens": False,  # conformers: O-H/N-H rotamers kept apart (RMSD counts polar H)
+        "max_conformers": None,  # conformers: keep at most this many, lowest first (None: all)
         "step_deg": 30.0,  # torsion_scan
     }
     model_notes = ("ETKDG embedding, MMFF94 minimisation with no non-bonded cut-off; descriptors from the "
@@ -84,7 +86,10 @@ class RDKitHarness(Harness):
         confs, rel = conformer_ensemble(
             spec.molecules[0], n_conformers=int(kw["n_conformers"]), rmsd_threshold=float(kw["rmsd_threshold"]),
             energy_window_kcal_mol=float(kw["energy_window_kcal_mol"]), seed=int(kw["seed"]),
+            polar_hydrogens=bool(kw["polar_hydrogens"]),
         )
+        if kw["max_conformers"] is not None:
+            confs, rel = confs[: int(kw["max_conformers"])], rel[: int(kw["max_conformers"])]
         return Outcome(values={"n_conformers": len(confs), "relative_energies_kcal_mol": rel},
                        artifacts={"molecules": [c.model_dump(mode="json") for c in confs]})
 

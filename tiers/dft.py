@@ -17,6 +17,15 @@ Keywords (all optional; defaults in :attr:`PySCFDFTHarness.default_parameters`):
 basis), ``gradient``, ``grid_level``, ``max_cycle``, ``conv_tol``, ``level_shift``
 (the SCF fallback), ``stability``, ``mk_density``, ``esp_directions`` (rays per
 atom), ``isovalue`` (au), and ``fmax_ev_angstrom`` and ``max_steps`` for optimize.
+
+Solvation (``energy``, ``optimize``, ``properties``, ``conformers``, ``isomer_energies``): ``solvent``
+(a name in :data:`SOLVENT_DIELECTRIC`, e.g. ``"water"``: eps 78.3553) or ``dielectric`` (a number)
+puts the molecule in PySCF's polarisable continuum, ``solvent_model`` ``"C-PCM"`` (default),
+``"IEF-PCM"`` or ``"ddCOSMO"``; the energy is then the free energy in the continuum.
+
+``conformers`` and ``isomer_energies`` (see :mod:`.ensembles`) take the MMFF94 ensemble and, by
+default (``relax=False``), a single point at each MMFF94 geometry: one DFT relaxation costs minutes
+per conformer on 2 cores; ``relax=True`` relaxes each at DFT (ASE BFGS).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from ..chem.elements import bondi_vdw_radius as _vdw
 from ..chem.molecule import ATOMIC_NUMBER, Molecule
 from .ase_bridge import relax
 from .counterpoise import choose_interaction, counterpoise_energies
+from .ensembles import ENSEMBLE_PARAMETERS, Conformer, conformers_task, isomer_energies_task
 from .errors import ConvergenceError, InputError
 from .harness import KCAL_PER_EV, KCAL_PER_HARTREE, Harness, Outcome, combined_geometry, split_coords
 from .pyscf_common import (
@@ -50,6 +60,43 @@ D3BJ_FUNCTIONALS = ("B3LYP", "PBE0", "R2SCAN")
 # isosurface search; the Merz-Kollman shells use the MK radii for H, C, N, O, F, P, S, Cl and
 # Bondi's for the rest.
 _MK_RADII = {"H": 1.20, "C": 1.50, "N": 1.50, "O": 1.40, "F": 1.35, "P": 1.80, "S": 1.75, "Cl": 1.70}
+
+
+# Static dielectric constants at 298 K (the values of the Minnesota solvent descriptor database,
+# as PySCF's and xTB's ALPB tables use): the polar continuum standing in for a crystal's field.
+SOLVENT_DIELECTRIC = {"water": 78.3553, "dmso": 46.826, "acetonitrile": 35.688, "methanol": 32.613,
+                      "ethanol": 24.852, "acetone": 20.493, "dichloromethane": 8.93, "thf": 7.4257,
+                      "chloroform": 4.7113, "toluene": 2.3741, "benzene": 2.2706, "hexane": 1.8819}
+SOLVENT_MODELS = ("C-PCM", "IEF-PCM", "ddCOSMO")
+_SOLVATED_TASKS = ("energy", "optimize", "properties", "conformers", "isomer_energies")
+
+
+def dielectric_of(settings: dict) -> float | None:
+    """The continuum's dielectric constant from ``dielectric`` or a named ``solvent``; None: gas phase."""
+    if settings.get("dielectric") is not None:
+        return float(settings["dielectric"])
+    name = settings.get("solvent")
+    if not name:
+        return None
+    try:
+        return SOLVENT_DIELECTRIC[str(name).lower()]
+    except KeyError:
+        raise InputError(f"unknown solvent {name!r}; known: {', '.join(SOLVENT_DIELECTRIC)} "
+                         "(or give dielectric=EPS)") from None
+
+
+def _with_solvent(mf, settings: dict):
+    eps = dielectric_of(settings)
+    if eps is None:
+        return mf
+    model = str(settings["solvent_model"])
+    if model.lower() == "ddcosmo":
+        mf = mf.DDCOSMO()
+    else:
+        mf = mf.PCM()
+        mf.with_solvent.method = model.upper()
+    mf.with_solvent.eps = eps
+    return mf
 
 
 def parse_method(method: str) -> tuple[str, str | None]:
@@ -200,7 +247,8 @@ class PySCFDFTHarness(Harness):
     name = "pyscf"
     tier = 3
     methods = ("B3LYP-D3BJ", "PBE0-D3BJ", "R2SCAN-D3BJ", "B3LYP", "PBE0", "R2SCAN", "WB97X-V", "WB97M-V")
-    tasks = frozenset({"energy", "interaction_energy", "optimize", "properties", "esp"})
+    tasks = frozenset({"energy", "interaction_energy", "optimize", "properties", "esp", "conformers",
+                       "isomer_energies"})
     max_atoms = 60  # ~min per SCF at def2-SVP on 2 cores; beyond that use xTB or a model system
     supports_open_shell = True
     engine_modules = ("pyscf", "dftd3.interface")
@@ -217,13 +265,24 @@ class PySCFDFTHarness(Harness):
         "esp_directions": 200,  # esp: rays per atom
         "fmax_ev_angstrom": 0.02,  # optimize (ASE BFGS)
         "max_steps": 100,
+        "solvent": None,  # gas phase; a name in SOLVENT_DIELECTRIC puts the molecule in a continuum
+        "dielectric": None,  # or the continuum's dielectric constant directly
+        "solvent_model": "C-PCM",  # PySCF: C-PCM, IEF-PCM or ddCOSMO
     }
+    # ensembles: single points at the MMFF94 geometries of at most 4 conformers unless relax=True
+    _ensemble = {**ENSEMBLE_PARAMETERS, "relax": False, "max_conformers": 4}
+    task_parameters = {"conformers": _ensemble, "isomer_energies": _ensemble}
     model_notes = ("D3(BJ) from simple-dftd3 (real atoms only in counterpoise runs); def2 ECP on elements "
                    "beyond Kr; Merz-Kollman charges on shells at 1.4-2.0 x vdW radii; ESP on the density "
                    "isosurface along rays from each atom and along each halogen's bond axis")
 
     def estimate_seconds(self, spec: CalcSpec) -> float:
-        """A counterpoise dimer costs 3 SCFs in the dimer basis plus 2 monomers, an ESP scan ~2.5 SCFs."""
+        """A counterpoise dimer costs 3 SCFs in the dimer basis plus 2 monomers, an ESP scan ~2.5 SCFs;
+        an ensemble ~2 conformers per molecule (x20 SCF+gradient steps when relaxed)."""
+        if spec.task in ("conformers", "isomer_energies"):
+            n = len(spec.molecules)
+            one = scf_seconds(spec) / n ** 2.5  # scf_seconds counts all molecules' heavy atoms
+            return 2 * n * one * (20 if self.settings(spec)["relax"] else 1)
         return scf_seconds(spec) * {"interaction_energy": 3.5, "esp": 2.5}.get(spec.task, 1.0)
 
     @classmethod
@@ -241,6 +300,13 @@ class PySCFDFTHarness(Harness):
     def check(self, spec: CalcSpec) -> None:
         super().check(spec)
         parse_method(spec.method)
+        settings = self.settings(spec)
+        if dielectric_of(settings) is not None:
+            if spec.task not in _SOLVATED_TASKS:
+                raise InputError(f"a continuum solvent is offered for {', '.join(_SOLVATED_TASKS)}, not {spec.task}")
+            if str(settings["solvent_model"]).lower() not in {m.lower() for m in SOLVENT_MODELS}:
+                raise InputError(f"solvent_model must be one of {', '.join(SOLVENT_MODELS)}, "
+                                 f"got {settings['solvent_model']!r}")
 
     # ------------------------------------------------------------ internals
     def _scf(self, fragments: Sequence[Molecule], spec: CalcSpec, ghosts: Sequence[bool] | None = None,
@@ -258,7 +324,7 @@ class PySCFDFTHarness(Harness):
             mf.grids.level = int(kw["grid_level"])
             if kw["density_fit"]:
                 mf = mf.density_fit()
-            return mf
+            return _with_solvent(mf, kw)
 
         label = label or "+".join(f.label for f in fragments)
         run = run_scf(make_mf, mol, kw, label, device=choose_device())
@@ -413,6 +479,24 @@ class PySCFDFTHarness(Harness):
             "device": run.device,
         }
         return Outcome(values=values, converged=True, warnings=warnings)
+
+    def _relax_one(self, molecule: Molecule, spec: CalcSpec) -> Conformer:
+        """One conformer: relaxed at DFT (relax=True) or at its MMFF94 geometry; energy and dipole there."""
+        converged, warnings = True, []
+        if self.settings(spec)["relax"]:
+            opt = self.task_optimize(spec.model_copy(update={"task": "optimize", "molecules": (molecule,)}))
+            molecule = Molecule.model_validate(opt.artifacts["molecules"][0])
+            converged, warnings = bool(opt.converged), list(opt.warnings)
+        _, run = self._scf([molecule], spec)
+        e = (float(run.mf.e_tot) + self._dispersion([molecule], spec)[0]) * KCAL_PER_HARTREE
+        dipole = float(np.linalg.norm(run.mf.dip_moment(unit="Debye", verbose=0)))
+        return Conformer(e, molecule, dipole, converged, warnings + run.warnings)
+
+    def task_conformers(self, spec: CalcSpec) -> Outcome:
+        return conformers_task(spec, self.settings(spec), self._relax_one)
+
+    def task_isomer_energies(self, spec: CalcSpec) -> Outcome:
+        return isomer_energies_task(spec, self.settings(spec), self._relax_one)
 
     def task_optimize(self, spec: CalcSpec) -> Outcome:
         """Geometry optimisation with ASE's BFGS on PySCF + D3(BJ) gradients

@@ -26,6 +26,14 @@ KCAL_PER_HARTREE = 627.509474
 KCAL_PER_KJ = 1.0 / 4.184
 KCAL_PER_EV = 23.060548
 
+# Keywords that are inputs of a task rather than engine settings (no default to declare).
+TASK_INPUTS: dict[str, frozenset[str]] = {
+    "torsion_scan": frozenset({"dihedral"}),
+    "lattice_energy": frozenset({"cell_angstrom"}),
+}
+# Short spellings accepted where the keyword they stand for is (xtb's ``fmax``).
+KEYWORD_ALIASES: dict[str, str] = {"fmax": "fmax_ev_angstrom"}
+
 
 @dataclass
 class Outcome:
@@ -106,11 +114,27 @@ class Harness:
         return 1.0
 
     # ------------------------------------------------------------------ checks
+    def accepted_keywords(self, task: str) -> list[str]:
+        """The keywords ``task`` takes here: the declared settings (``default_parameters``, the
+        task's ``task_parameters``), the task's inputs (``TASK_INPUTS``) and their aliases."""
+        names = set(self.default_parameters) | set(self.task_parameters.get(task, {})) | TASK_INPUTS.get(task, set())
+        return sorted(names | {alias for alias, target in KEYWORD_ALIASES.items() if target in names})
+
+    def check_keywords(self, spec: CalcSpec) -> None:
+        """An InputError naming any keyword of ``spec`` this harness would ignore, with the accepted ones."""
+        accepted = self.accepted_keywords(spec.task)
+        unknown = sorted(set(spec.keywords) - set(accepted))
+        if unknown:
+            raise InputError(f"unknown keyword{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                             f"for {spec.task} with {self.name} (tier {self.tier}); it accepts: "
+                             f"{', '.join(accepted) or 'none'}")
+
     def check(self, spec: CalcSpec) -> None:
         """Refuse what this harness cannot do, before any work (InputError/ResourceError)."""
         if spec.task not in self.tasks:
             raise InputError(f"{self.name} (tier {self.tier}) cannot run task {spec.task!r}; "
                              f"it runs {', '.join(sorted(self.tasks))}")
+        self.check_keywords(spec)
         if spec.method.lower() not in {m.lower() for m in self.methods}:
             raise InputError(f"{self.name} does not offer method {spec.method!r}; "
                              f"it offers {', '.join(self.methods)}")

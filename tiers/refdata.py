@@ -26,6 +26,7 @@ Caveats:
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,22 @@ DIN_DATASETS: dict[str, tuple[str, str, str]] = {
                                  "DiLabio et al., PCCP 15, 12821 (2013); CCSD(T)/CBS"),
     "xb18": ("xb18.din", "20_xb18", "Kozuch, Martin, JCTC 9, 1918 (2013); CCSD(T)/CBS"),
 }
+# The reference data shipped with the package (sources and licences in data/README.md).
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+
+def refdata_dir() -> Path:
+    """The refdata folder: ``$TIERCHEM_REFDATA`` if set, else the copy shipped in ``tiers/data/refdata``."""
+    env = os.environ.get("TIERCHEM_REFDATA")
+    return Path(env).expanduser() if env else PACKAGE_DATA / "refdata"
+
+
+def cod_dir() -> Path:
+    """The COD crystal structures: ``$TIERCHEM_COD`` if set, else the copy shipped in ``tiers/data/cod``."""
+    env = os.environ.get("TIERCHEM_COD")
+    return Path(env).expanduser() if env else PACKAGE_DATA / "cod"
+
+
 S22_SOURCE = "Jurecka, Sponer, Cerny, Hobza, PCCP 8, 1985 (2006); CCSD(T)/CBS, as shipped with ase.data.s22"
 
 

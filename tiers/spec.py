@@ -20,7 +20,8 @@ from .errors import ErrorKind
 TASKS = {
     "energy": "single-point energy (and gradient with keywords={'gradient': True})",
     "optimize": "geometry optimisation; the relaxed molecule is in artifacts['molecules']",
-    "conformers": "conformer ensemble with relative energies",
+    "conformers": "conformer ensemble with relative energies (relaxed at the tier; dipoles at xTB/DFT)",
+    "isomer_energies": "lowest-conformer energy of each of several isomers (separate species, e.g. tautomers)",
     "descriptors": "molecular descriptors (size, shape, polarity, donors/acceptors)",
     "interaction_energy": "E(AB) - E(A) - E(B) of a dimer at the dimer geometry",
     "md": "Langevin molecular dynamics in vacuum",

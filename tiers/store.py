@@ -45,15 +45,24 @@ def default_store_path() -> Path:
     return Path(user_cache_dir("tierchem")) / "results.sqlite"
 
 
+class StoreError(OSError):
+    """The store's folder or file cannot be created, written or read."""
+
+
 class ResultStore:
     """Get and put :class:`CalcResult` objects by cache key."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_store_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as db, db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreError(f"cannot use the result store {self.path}: {reason}; give a writable folder "
+                             "(--cache-dir DIR or TIERCHEM_CACHE_DIR)") from None
 
     def _connect(self) -> sqlite3.Connection:
         # A connection per operation: cheap, and safe across fork/spawn and threads.
@@ -71,6 +80,21 @@ class ResultStore:
         if row is None:
             return None
         return CalcResult.model_validate_json(row[0]).model_copy(update={"from_cache": True})
+
+    def find(self, prefix: str) -> CalcResult:
+        """The result whose key starts with ``prefix`` (the 12 characters ``tierchem calc`` prints will
+        do); KeyError naming what matched when none or several do."""
+        prefix = prefix.strip().lower()
+        if not prefix or not all(c in "0123456789abcdef" for c in prefix):
+            raise KeyError(f"{prefix!r} is not a result key (hexadecimal, as `tierchem calc` prints it)")
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT key FROM results WHERE key >= ? AND key < ? LIMIT 3",
+                              (prefix, prefix + "g")).fetchall()
+        if not rows:
+            raise KeyError(f"no stored result has a key starting {prefix!r} in {self.path}")
+        if len(rows) > 1:
+            raise KeyError(f"{len(rows)}+ stored results have keys starting {prefix!r}; give more characters")
+        return self.get(rows[0][0])
 
     def put(self, result: CalcResult) -> bool:
         """Store a result; transient failures are not stored. Returns whether it was."""

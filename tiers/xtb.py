@@ -20,7 +20,10 @@ cycles), ``electronic_temperature_k``, ``solvent`` (a named ALPB solvent such as
 program, open shells only fix the number of unpaired electrons; True adds
 tblite's spin-polarisation term, spGFN), and for optimize ``fmax_ev_angstrom``
 (alias ``fmax``), ``max_steps`` and ``optimizer`` (``"BFGS"`` or ``"LBFGS"``).
-``lattice_energy`` takes ``cell_angstrom``, ``relax`` (``"positions"`` or
+``conformers`` (one molecule) and ``isomer_energies`` (several species, e.g. tautomers) relax a
+small seeded ETKDG ensemble per molecule at GFN2-xTB (see :mod:`.ensembles`; keywords
+``n_conformers``, ``max_conformers``, ``rmsd_threshold``, ``energy_window_kcal_mol``, ``seed``,
+``relax``, and ``solvent`` for ALPB). ``lattice_energy`` takes ``cell_angstrom``, ``relax`` (``"positions"`` or
 ``"none"``), ``supercell_min_width_angstrom`` and its own ``fmax_ev_angstrom`` /
 ``max_steps`` for the cell: tblite samples Gamma only, so cells are computed as
 supercells at least that wide (see :meth:`XTBHarness.periodic_energy`).
@@ -41,6 +44,7 @@ import numpy as np
 
 from ..chem.molecule import Molecule
 from .ase_bridge import OPTIMIZERS, Evaluate, relax
+from .ensembles import ENSEMBLE_PARAMETERS, Conformer, conformers_task, isomer_energies_task
 from .errors import CalcError, ConvergenceError, EngineMissingError, InputError
 from .harness import KCAL_PER_HARTREE, Harness, Outcome, combined_geometry
 from .periodic import DEFAULT_RELAX
@@ -168,7 +172,8 @@ def _gap_ev(res, uhf: int) -> float | None:
 
 
 def _unused_keywords(spec: CalcSpec) -> list[str]:
-    known = set(XTBHarness.default_parameters) | {"fmax", "cell_angstrom"}
+    known = (set(XTBHarness.default_parameters) | set(XTBHarness.task_parameters.get(spec.task, {}))
+             | {"fmax", "cell_angstrom"})
     extra = sorted(set(spec.keywords) - known)
     return [f"xtb ignored keywords it does not know: {', '.join(extra)}"] if extra else []
 
@@ -224,7 +229,8 @@ class XTBHarness(Harness):
     name = "xtb"
     tier = 2
     methods = ("GFN2-xTB", "GFN1-xTB")
-    tasks = frozenset({"energy", "interaction_energy", "optimize", "properties", "lattice_energy"})
+    tasks = frozenset({"energy", "interaction_energy", "optimize", "properties", "lattice_energy",
+                       "conformers", "isomer_energies"})
     max_atoms = 3000  # dense diagonalisation: minutes per SCC beyond this on a few cores
     supports_open_shell = True
     supports_charged = True
@@ -243,7 +249,11 @@ class XTBHarness(Harness):
         "supercell_min_width_angstrom": DEFAULT_SUPERCELL_WIDTH,
     }
     # the cell's relaxation is looser than a molecule's (its gas-phase molecules use optimize's)
-    task_parameters = {"lattice_energy": {"fmax_ev_angstrom": 0.05, "max_steps": 300}}
+    # ensembles: each conformer relaxed to 0.02 eV/Å (0.01 changes salicylaldehyde's conformer
+    # gaps by < 0.01 kcal/mol and takes 1.5x the steps)
+    _ensemble = {**ENSEMBLE_PARAMETERS, "relax": True, "fmax_ev_angstrom": 0.02}
+    task_parameters = {"lattice_energy": {"fmax_ev_angstrom": 0.05, "max_steps": 300},
+                       "conformers": _ensemble, "isomer_energies": _ensemble}
     model_notes = ("tblite; supermolecular interaction energies without counterpoise (minimal basis); "
                    "dipoles about the centre of mass, Mulliken charges; periodic cells at the Gamma point "
                    "as supercells, gas-phase molecules relaxed with the optimize defaults")
@@ -263,8 +273,13 @@ class XTBHarness(Harness):
         return out
 
     def estimate_seconds(self, spec: CalcSpec) -> float:
-        """Dense diagonalisation, but small systems: overhead plus ~N^2 (2 ms per 1000 atom pairs)."""
-        return 0.05 + 0.002 * spec.n_atoms ** 2
+        """Dense diagonalisation, but small systems: overhead plus ~N^2 (2 ms per 1000 atom pairs);
+        an ensemble ~60 optimisation steps per conformer (about 4 conformers per molecule)."""
+        one = 0.05 + 0.002 * spec.n_atoms ** 2
+        if spec.task in ("conformers", "isomer_energies"):
+            per_molecule = 0.05 + 0.002 * (spec.n_atoms / len(spec.molecules)) ** 2
+            return 4 * 60 * per_molecule * len(spec.molecules)
+        return one
 
     def check(self, spec: CalcSpec) -> None:
         super().check(spec)
@@ -302,6 +317,32 @@ class XTBHarness(Harness):
                   "max_force_ev_angstrom": r.max_force_ev_angstrom, "fmax_ev_angstrom": fmax}
         return Outcome(values=values, artifacts={"molecules": [m.model_dump(mode="json") for m in r.molecules]},
                        converged=r.converged, warnings=warnings)
+
+    # ---------------------------------------------------------------- ensembles
+    def _relax_one(self, molecule: Molecule, spec: CalcSpec) -> Conformer:
+        """One conformer at GFN2-xTB: relaxed (or at its MMFF94 geometry), with its dipole there."""
+        settings = self.settings(spec)
+        system = _System([molecule], spec, settings, origin="com")
+        warnings: list[str] = []
+        converged = True
+        if settings["relax"]:
+            r = relax([molecule], _evaluate(system), float(settings["fmax_ev_angstrom"]),
+                      int(settings["max_steps"]), str(settings["optimizer"]))
+            warnings = _broken_bonds([molecule], r.molecules)
+            molecule, converged = r.molecules[0], r.converged
+        res = system.singlepoint(molecule.coords)
+        dipole = float(np.linalg.norm(np.asarray(res.get("dipole"), float)) * DEBYE_PER_AU)
+        return Conformer(float(res.get("energy")) * KCAL_PER_HARTREE, molecule, dipole, converged, warnings)
+
+    def task_conformers(self, spec: CalcSpec) -> Outcome:
+        out = conformers_task(spec, self.settings(spec), self._relax_one)
+        out.warnings = _unused_keywords(spec) + out.warnings
+        return out
+
+    def task_isomer_energies(self, spec: CalcSpec) -> Outcome:
+        out = isomer_energies_task(spec, self.settings(spec), self._relax_one)
+        out.warnings = _unused_keywords(spec) + out.warnings
+        return out
 
     # ---------------------------------------------------------------- crystals
     def periodic_energy(self, fragments: Sequence[Molecule], cell, spec: CalcSpec) -> Outcome:
