@@ -1,5 +1,6 @@
-"""Background calculations: a queue that runs them one at a time, and the one pickup that turns
-finished ones into result refs.
+"""Background calculations: a queue that runs them side by side in local worker processes (one
+per core, each with its share of threads, at a lower priority so the foreground keeps a core when
+it computes), and the one pickup that turns finished ones into result refs.
 
 A background calculation is recorded in the state as a :class:`PendingCalc` with the store key its
 result will have, so that a later process (``tierchem resume``) finds it in the store even when the
@@ -9,12 +10,14 @@ process that started it is gone.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..tiers.errors import ErrorKind
+from ..tiers.executors import LocalExecutor, PoolExecutor, _JsonFuture, _worker_compute, available_cores
 from ..tiers.harness import installed_cache_key
 from ..tiers.spec import CalcFailure, CalcResult, CalcSpec
 from ..tiers.store import ResultStore
@@ -23,20 +26,78 @@ from .state import PendingCalc, PlannedCalc, ResultRef
 log = logging.getLogger(__name__)
 
 
+BACKGROUND_NICENESS = 10  # the foreground (niceness 0) gets a core back whenever it computes
+
+
+def _background_compute(spec_json: str, store_path: str | None, threads: int) -> str:
+    """A background worker's calculation: the pool's, at a lower CPU priority than the foreground."""
+    if not getattr(_background_compute, "niced", False):
+        try:
+            os.nice(BACKGROUND_NICENESS)
+        except (AttributeError, OSError):  # not on this platform: the same priority
+            pass
+        _background_compute.niced = True
+    return _worker_compute(spec_json, store_path, threads)
+
+
+class BackgroundPool(PoolExecutor):
+    """The local pool (:class:`tiers.executors.PoolExecutor`: spawned workers, ``cores // workers``
+    threads each) whose workers run at :data:`BACKGROUND_NICENESS`; leaving the process ends them
+    (a calculation cut short resumes from its SCF checkpoint on the next run)."""
+
+    def submit(self, spec: CalcSpec) -> Future:
+        inner = self._pool.submit(_background_compute, spec.model_dump_json(),
+                                  str(self.store.path) if self.store is not None else None, self.threads)
+        # the workers, kept: a shut-down pool forgets them but still waits for them at exit
+        self.workers = {**getattr(self, "workers", {}), **(getattr(self._pool, "_processes", None) or {})}
+        return _JsonFuture(inner)
+
+    def abandon(self) -> None:
+        """End the workers now, running or not (the interpreter would otherwise wait for them)."""
+        if self._pool is None:
+            return
+        for proc in {**getattr(self, "workers", {}), **(getattr(self._pool, "_processes", None) or {})}.values():
+            proc.kill()
+        self._pool.shutdown(wait=True, cancel_futures=True)  # quick: the workers are gone
+        self._pool = None  # let it go while the interpreter is whole (its finaliser logs)
+
+
+def _pool_for(executor: Any) -> BackgroundPool | None:
+    """A background pool beside an in-process foreground executor with a store on disk (the workers
+    share it), of ``TIERCHEM_BACKGROUND_WORKERS`` workers (default: one per core; 0: none, one at a
+    time in a thread, e.g. for a script without an ``if __name__ == "__main__":`` guard, which spawned
+    workers would run again); None where the foreground executor is itself a pool or cluster."""
+    store = getattr(executor, "store", None)
+    workers = int(os.environ.get("TIERCHEM_BACKGROUND_WORKERS", available_cores()))
+    if type(executor) is not LocalExecutor or getattr(store, "path", None) is None or workers < 1:
+        return None
+    return BackgroundPool(store, n_workers=workers)
+
+
 @dataclass
 class BackgroundQueue:
-    """Runs specs through ``executor`` in a daemon thread, one at a time, in order: leaving the process
-    does not wait for them; a calculation cut short is found missing on resume and run again."""
+    """Runs specs side by side in a :class:`BackgroundPool` sized to the cores (beside a local
+    foreground executor; else through ``executor`` in a daemon thread, one at a time, in order).
+    Leaving the process does not wait for them; a calculation cut short is found missing on resume and
+    run again, from its SCF checkpoint."""
 
     executor: Any
     futures: dict[str, Future] = field(default_factory=dict)   # PendingCalc.id -> its future
     _queue: list = field(default_factory=list)
     _worker: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: BackgroundPool | None = None
 
     def submit(self, key: str, spec: CalcSpec) -> Future:
-        fut: Future = Future()
         with self._lock:
+            if self._pool is None:
+                self._pool = _pool_for(self.executor)
+                if self._pool is not None:
+                    _abandon_at_exit(self._pool)
+            if self._pool is not None:
+                fut = self.futures[key] = self._pool.submit(spec)
+                return fut
+            fut: Future = Future()
             self.futures[key] = fut
             self._queue.append((spec, fut))
             if self._worker is None or not self._worker.is_alive():
@@ -63,6 +124,20 @@ class BackgroundQueue:
             for _, fut in self._queue:
                 fut.cancel()
             self._queue.clear()
+            if self._pool is not None and self._pool._pool is not None:  # no new work; what runs
+                self._pool._pool.shutdown(wait=False, cancel_futures=True)  # finishes unless the process leaves
+                self._pool = None
+
+
+def _abandon_at_exit(pool: BackgroundPool) -> None:
+    """End ``pool``'s workers when the interpreter leaves: before concurrent.futures' own exit hook,
+    which would wait for running calculations (threading's exit hooks run last-registered first)."""
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:
+        import atexit
+
+        register = atexit.register
+    register(pool.abandon)
 
 
 def stored_result(store: ResultStore | None, spec: CalcSpec) -> CalcResult | None:

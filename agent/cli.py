@@ -499,15 +499,37 @@ def investigate(
 def resume(run_dir: Path = typer.Argument(..., help="The run directory of an investigation."),
            interactive: bool = typer.Option(False, "--interactive", "-i"),
            wait: bool = typer.Option(True, "--wait/--no-wait"),
-           as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
+           as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+           from_record: bool = typer.Option(False, "--replay", help="Re-run it offline from its record of model "
+                                            "replies into RUN_DIR/replay (as `tierchem replay`).")):
     """Continue an investigation after a stop, crash or kill -9; finished calculations come from the store."""
     from .session import Investigation
 
+    if from_record:
+        return replay(run_dir, None, as_json)
     try:
         inv = Investigation.open(run_dir, wait_background=wait)
     except _run_errors() as exc:
         fail(str(exc))
     _drive(inv, interactive, as_json=as_json)
+
+
+@app.command()
+def replay(run_dir: Path = typer.Argument(..., help="The run directory of an LLM-driven investigation."),
+           out: Optional[Path] = typer.Option(None, "--out", help="Where the replay runs (default RUN_DIR/replay)."),
+           as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
+    """Re-run an LLM-driven investigation offline from its record of model replies (no model, no key)."""
+    from .report import conclusion_json
+    from .session import replay as replay_run
+
+    try:
+        v = replay_run(run_dir, out)
+    except _run_errors() as exc:
+        fail(str(exc))
+    c = v.conclusion
+    _console(stderr=as_json).print(f"[bold]Replayed conclusion:[/] {c.summary if c else 'none'}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(conclusion_json(v) if c else None, indent=2))
 
 
 @app.command()

@@ -4,6 +4,7 @@ predictions, and the cache keys of every result it rests on."""
 
 from __future__ import annotations
 
+from .causality import causal_verdicts
 from .evidence import HIGH_TIER, Calibration, weaker, best_evidence, calibrate, link_level
 from .observables import OBSERVABLES, is_structural
 from .planner import live
@@ -170,6 +171,7 @@ def build(v: InvestigationView) -> Conclusion:
     pending = [p for p in v.pending if p.purpose != "design"]
     members = {m.name for m in v.series.members} | {"*"}
     c = Conclusion(provisional=bool(pending))
+    c.causal_tests, c.cause_and_consequence = list(v.causal_tests), causal_verdicts(v.causal_tests, hyps)
     refs: list[str] = []
     used: list[Evidence] = []
     if root is not None:
@@ -180,6 +182,7 @@ def build(v: InvestigationView) -> Conclusion:
         c.deciding_calculation = deciding_calculation(lead, v)
         c.confidence_reason = "no hypothesis is supported by the evidence"
     c.caveats = _evidence_caveats(used, v) + ([MECHANISM_CAVEAT] if c.mechanism else []) + c.caveats
+    c.caveats += [f"Cause and consequence ({', '.join(p.pair)}): {p.reason}." for p in c.cause_and_consequence]
     if c.confidence != "high" and c.confidence_reason:
         c.caveats.insert(0, f"Confidence {c.confidence}: {c.confidence_reason}."
                          + (f" What would {'decide' if c.confidence == 'undetermined' else 'raise'} it: "
@@ -193,7 +196,7 @@ def build(v: InvestigationView) -> Conclusion:
     c.evidence_refs = list(dict.fromkeys(refs))
     _run_caveats(c, v, members, pending)
     c.summary = _summary(c, root, target)
-    c.changes = _changes(v.conclusion, c)
+    c.changes = _changes(v.conclusion, c, v.hypotheses)
     return c
 
 
@@ -229,10 +232,32 @@ def _summary(c: Conclusion, root: Hypothesis | None, target: str) -> str:
             f"Confidence {c.confidence}.{raise_}")
 
 
-def _changes(old: Conclusion | None, new: Conclusion) -> list[str]:
+def _clip(text: str, n: int = 240) -> str:
+    text = text.strip().rstrip(".")
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " ..."
+
+
+def _overturned(old: Conclusion, new: Conclusion, hyps: list[Hypothesis]) -> list[str]:
+    """First-person lines for the agent's earlier verdicts (not the scientist's) that the new conclusion overturns."""
+    pinned = {h.id for h in hyps if h.pinned or any("by the scientist" in x or x.startswith("pushback")
+                                                     for x in h.history)}
+    now = {o.id: (f"{o.status}", o.reason) for o in new.open}
+    now.update({m.id: (f"the mechanism of {m.mechanism_of}", m.evidence) for m in new.mechanism})
+    if new.root_cause:
+        now[new.root_cause.id] = ("the root cause", new.root_cause.evidence)
+    rejected = {r.id: r.reason for r in new.rejected}
+    held = [(m.id, f"named {m.id} as the mechanism of {m.mechanism_of}") for m in old.mechanism]
+    held = ([(old.root_cause.id, f"named {old.root_cause.id} as the root cause")] if old.root_cause else []) + held
+    out = [f"I had rejected {r.id} ({_clip(r.reason)}); later evidence overturns that: it is now {now[r.id][0]} "
+           f"({_clip(now[r.id][1])})." for r in old.rejected if r.id in now and r.id not in pinned]
+    return out + [f"I had {what}; later evidence overturns that: it is now rejected ({_clip(rejected[hid])})."
+                  for hid, what in held if hid in rejected and hid not in pinned]
+
+
+def _changes(old: Conclusion | None, new: Conclusion, hyps: list[Hypothesis] = ()) -> list[str]:
     if old is None:
         return []
-    out = []
+    out = _overturned(old, new, list(hyps))
     o_root = old.root_cause.id if old.root_cause else None
     n_root = new.root_cause.id if new.root_cause else None
     if o_root != n_root:

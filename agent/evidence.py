@@ -214,9 +214,11 @@ def calibrate(cause: Hypothesis, hypotheses: list[Hypothesis], evidence: list[Ev
 
 
 def judge(hypotheses: list[Hypothesis], evidence: list[Evidence],
-          crystal: CrystalFacts | None = None) -> list[Hypothesis]:
+          crystal: CrystalFacts | None = None, consequence_of: dict[str, str] | None = None) -> list[Hypothesis]:
     """New statuses for all hypotheses from the evidence (pinned ones are left alone); with observed
-    ``crystal`` facts (agent.crystal_facts), hypotheses inconsistent with them lose confidence."""
+    ``crystal`` facts (agent.crystal_facts), hypotheses inconsistent with them lose confidence;
+    ``consequence_of`` (agent.causality: consequence id -> root id, from counterfactual tests) keeps a
+    consequence from being named the root cause while its root is supported."""
     out = [h.model_copy(deep=True) for h in hypotheses]
     by_id = {h.id: h for h in out}
     for h in out:
@@ -236,8 +238,10 @@ def judge(hypotheses: list[Hypothesis], evidence: list[Evidence],
     supported = [h for h in out if h.kind == "cause" and h.status in ("supported", "root-cause")]
     for h in supported:
         h.status = "supported"
+    roots = {h.id for h in supported}
+    eligible = [h for h in supported if (consequence_of or {}).get(h.id) not in roots] or supported
     if supported:
-        best = max(supported, key=lambda h: (h.confidence, h.tier_reached, -h.priority))
+        best = max(eligible, key=lambda h: (h.confidence, h.tier_reached, -h.priority))
         best.status = "root-cause"
     for m in out:
         if m.kind == "mechanism" and m.status == "mechanism-of":

@@ -36,6 +36,7 @@ from langgraph.runtime import Runtime
 from ..tiers.spec import CalcResult, CalcSpec
 from ..tiers.store import ResultStore
 from . import background as bgq
+from . import causality
 from . import conclusion as concl
 from .evidence import judge, make_evidence
 from .hypotheses import screen
@@ -44,6 +45,7 @@ from .calculations import fit_budget, plan_calcs, value_of
 from .observables import OBSERVABLES
 from .state import (Budget, CrystalFacts, Escalation, GraphState, ResultRef, dump, merge_by_id, say,
                     view)
+from .replies import owned_reversals, report_back
 from .steering import honour
 
 log = logging.getLogger(__name__)
@@ -152,6 +154,7 @@ def steer(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     if st.changed:
         update["hypotheses"] = dump(st.hypotheses[h] for h in st.changed)
     transcript = st.transcript
+    after = v.model_copy(update={"hypotheses": list(st.hypotheses.values())})
     done, still = bgq.pickup(v.pending, ctx.queue, ctx.store, wait=False)
     if done:
         picked = [ResultRef.of(p, r).model_dump(mode="json") for p, r in done]
@@ -162,6 +165,9 @@ def steer(state: GraphState, runtime: Runtime[RunContext]) -> dict:
                        "hypotheses": re["hypotheses"]})
         transcript.append(say("agent", f"Picked up {len(picked)} finished background result(s)."))
         transcript += re["transcript"]
+        after = view({**merged, **{k: re[k] for k in ("evidence", "hypotheses")}, "requests": update["requests"]})
+    reports, waiting = report_back([*v.asked, *st.asked], after)  # the requests' numbers, once they are in
+    update["asked"], transcript = dump(waiting), transcript + [say("agent", t) for t in reports]
     if transcript:
         update["transcript"] = transcript
     return update
@@ -177,6 +183,8 @@ def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     planned, no_calc = plan_calcs(computes, v.series.members,
                                   ctx.background_tier if ctx.background else None)
     planned, dropped = fit_budget(planned, v.budget.left_s)
+    cf_planned, cf_refs = causality.plan_causal_calcs([a for a in step.actions if a.kind == "causal_test"], v)
+    planned, no_calc = planned + cf_planned, no_calc + cf_refs
     text = [step.reasoning]
     for obs, tier, why in dropped:
         no_calc.append(ResultRef.without_calc(obs, tier, "*", error=f"skipped: over budget ({why})"))
@@ -245,12 +253,17 @@ def analyse(state: GraphState, runtime: Runtime[RunContext]) -> dict:
                                       arefs, use.sigma, use.adequate, use.note))
     before = {h.id: h.status for h in v.hypotheses}
     hyps = judge(v.hypotheses, evidence, v.crystal)
+    tests = causality.causal_tests(v.model_copy(update={"hypotheses": hyps, "evidence": evidence}), ctx.store)
+    if tests:  # two or more causes supported: a consequence is not named the root cause
+        hyps = judge(v.hypotheses, evidence, v.crystal,
+                     causality.consequences(causality.causal_verdicts(tests, hyps)))
     changes = [f"{h.id}: {before.get(h.id, 'new')} -> {h.status}" for h in hyps if before.get(h.id) != h.status]
     text = "Evidence: " + (" ".join(e.summary for e in evidence if e.id not in {x.id for x in v.evidence}) or
                            "nothing new.")
     if changes:
         text += " Status changes: " + "; ".join(changes) + "."
-    return {"evidence": dump(evidence), "hypotheses": dump(hyps), "transcript": [say("agent", text)]}
+    out = [text, *owned_reversals(v.hypotheses, hyps, v.evidence, evidence)]  # my verdicts it overturned
+    return {"evidence": dump(evidence), "hypotheses": dump(hyps), "transcript": [say("agent", t) for t in out]}
 
 
 def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict:

@@ -116,6 +116,7 @@ LIBRARY: tuple[Template, ...] = (
         _any(lambda m: intramolecular_pair_feature(m) > 0,
              "no member has a donor and acceptor placed to close a 6-7-membered ring"),
         (ObservableUse(observable="intramolecular_hbonds", role="indicator", direction="differs"),
+         ObservableUse(observable="hbond_occupancy", role="indicator", direction="higher"),
          ObservableUse(observable="hbond_lock_energy", role="decisive", direction="higher")),
         feature=intramolecular_pair_feature, feature_name="donor/acceptor pairs 4-5 bonds apart",
     ),

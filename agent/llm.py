@@ -17,13 +17,22 @@ Each step asks for a pydantic model through ``.with_structured_output``; a reply
 that fails, or that validates to nothing usable (unknown observables, tiers
 above the cap), is retried, and then the built-in planner takes over for that
 step and the run goes on. The reasoning says which planner acted.
+
+Each model reply is recorded in the run directory (``llm_replies.jsonl``: the prompt's digest, the model's
+name, the structured reply or the failure; never a key), and so is each steering request the planner
+interpreted, with the step it was honoured at. :class:`RecordedReplies` answers from such a record in the
+same order, so ``tierchem replay RUN_DIR`` re-runs an LLM-driven investigation offline and reaches the
+same conclusion.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
 
 from pydantic import BaseModel, Field
 
@@ -35,7 +44,68 @@ from .state import Action, Hypothesis, InvestigationView, ObservableUse, PlanSte
 log = logging.getLogger(__name__)
 
 STEER_VERBS = {"add", "reject", "reopen", "pushback", "priority", "calc", "why", "stop", "help",
-               "exclude", "allow", "more", "candidates", "design"}
+               "exclude", "allow", "more", "candidates", "design", "status", "budget"}
+ACTION_KINDS = get_args(Action.model_fields["kind"].annotation)
+REPLIES = "llm_replies.jsonl"
+
+
+def prompt_digest(messages) -> str:
+    """A short digest of the messages sent to the model (the record keeps this, not the prompt)."""
+    return hashlib.sha256(json.dumps([list(m) for m in messages], default=str).encode()).hexdigest()[:16]
+
+
+class RecordedFailure(RuntimeError):
+    """A model failure read back from a record; ``kind`` is the original exception's type name."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class RecordedReplies:
+    """A stand-in for a chat model that answers from a run's record, in order: no network, no key.
+
+    ``requests``: the steering requests of the recorded run, each with the step it was honoured at.
+    ``mismatched`` counts prompts whose digest differs from the record's (budget figures can).
+    """
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path.parent}: no record of model replies ({path.name}); only runs driven by "
+                                    "an LLM are recorded")
+        entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        self.replies = [e for e in entries if e.get("kind") == "reply"]
+        self.requests = [e for e in entries if e.get("kind") == "request"]
+        self.model = next((e["model"] for e in self.replies), "recorded")
+        self.used = self.mismatched = 0
+
+    def with_structured_output(self, schema: type[BaseModel]) -> "_Replay":
+        return _Replay(self, schema)
+
+    def answer(self, schema: type[BaseModel], messages) -> BaseModel:
+        if self.used >= len(self.replies):
+            raise RecordedFailure("RecordExhausted", f"the record holds only {len(self.replies)} replies")
+        e = self.replies[self.used]
+        self.used += 1
+        if e["schema"] != schema.__name__:
+            raise RecordedFailure("RecordMismatch", f"reply {self.used} of the record is a {e['schema']}, "
+                                                    f"not a {schema.__name__}")
+        if e["digest"] != prompt_digest(messages):
+            self.mismatched += 1
+            log.info("prompt %d differs from the record's (digest %s); the recorded reply is used",
+                     self.used, e["digest"])
+        if "error" in e:
+            raise RecordedFailure(e.get("error_kind", "Exception"), e["error"])
+        return schema.model_validate(e["reply"])
+
+
+class _Replay:
+    def __init__(self, record: RecordedReplies, schema: type[BaseModel]):
+        self.record, self.schema = record, schema
+
+    def invoke(self, messages):
+        return self.record.answer(self.schema, messages)
 
 
 class ProposedHypothesis(BaseModel):
@@ -81,30 +151,47 @@ def _summary(v: InvestigationView) -> str:
 class LLMPlanner:
     """Plans with a chat model; falls back to the built-in planner step by step."""
 
-    def __init__(self, model, name: str = "llm", retries: int = 2):
+    def __init__(self, model, name: str = "llm", retries: int = 2, record: Path | None = None):
         self.model = model
         self.name = name
         self.retries = retries
+        self.record = record  # the run's llm_replies.jsonl (set by the session); None: not recorded
         self.fallback = BuiltinPlanner()
         self.fallbacks = 0
+
+    def _write(self, entry: dict) -> None:
+        if self.record is not None:
+            with Path(self.record).open("a") as fh:
+                fh.write(json.dumps(entry) + "\n")
+
+    def _invoke(self, schema: type[BaseModel], messages) -> BaseModel:
+        """One model call as a ``schema`` instance; the reply (or the failure) is recorded."""
+        entry = {"kind": "reply", "schema": schema.__name__, "digest": prompt_digest(messages), "model": self.name}
+        try:
+            reply = self.model.with_structured_output(schema).invoke(messages)
+            if isinstance(reply, dict):
+                reply = schema.model_validate(reply)
+            if not isinstance(reply, schema):
+                raise ValueError(f"expected {schema.__name__}, got {type(reply).__name__}")
+        except Exception as exc:
+            first = (str(exc).splitlines() or [""])[0][:300]
+            self._write({**entry, "error_kind": getattr(exc, "kind", type(exc).__name__), "error": first})
+            raise
+        self._write({**entry, "reply": reply.model_dump(mode="json")})
+        return reply
 
     def _ask(self, schema: type[BaseModel], prompt: str, validate) -> Any:
         last = None
         for attempt in range(1 + self.retries):
             try:
-                reply = self.model.with_structured_output(schema).invoke(
-                    [("system", SYSTEM + _catalogue()), ("human", prompt)])
-                if isinstance(reply, dict):
-                    reply = schema.model_validate(reply)
-                if not isinstance(reply, schema):
-                    raise ValueError(f"expected {schema.__name__}, got {type(reply).__name__}")
-                return validate(reply)
+                return validate(self._invoke(schema, [("system", SYSTEM + _catalogue()), ("human", prompt)]))
             except Exception as exc:  # malformed, invalid or failed: retry, then fall back
                 last = exc
                 log.warning("%s reply %d/%d unusable: %s", self.name, attempt + 1, 1 + self.retries,
-                            str(exc).splitlines()[0][:200])
+                            (str(exc).splitlines() or [""])[0][:200])
         self.fallbacks += 1
-        raise RuntimeError(f"no usable reply after {1 + self.retries} tries ({type(last).__name__})")
+        raise RuntimeError(f"no usable reply after {1 + self.retries} tries "
+                           f"({getattr(last, 'kind', type(last).__name__)})")
 
     # ------------------------------------------------------------------ steps
     def propose_hypotheses(self, v: InvestigationView) -> list[Hypothesis]:
@@ -161,6 +248,9 @@ class LLMPlanner:
 
     def interpret(self, text: str, v: InvestigationView) -> PlanStep:
         """Commands go to the built-in parser; free text is mapped to the same actions by the model."""
+        self._write({"kind": "request", "step": v.step, "text": text,
+                     **next(({"priority": r.priority, "seq": r.seq} for r in v.requests if r.text == text
+                             and r.status == "pending"), {})})
         if text.strip().split()[:1] and text.strip().split()[0].lower() in STEER_VERBS:
             return parse_command(text, v)
         try:  # 'no iodine' is a design command; 'no, ...' is free text for the model
@@ -169,10 +259,12 @@ class LLMPlanner:
         except ValueError:
             pass
         ids = [h.id for h in v.hypotheses]
-        prompt = (_summary(v) + f"\nThe scientist says: {text!r}\nMap this to actions (add_hypothesis with text "
-                  f"and category; reject/reopen/pushback/priority/explain with hypothesis_id from {ids} (pushback: "
-                  "the scientist disputes a verdict, with the reason as text); compute with observable and tier; "
-                  "exclude/allow with elements; candidates with count; design_budget with seconds; stop).")
+        prompt = (_summary(v) + f"\nThe scientist says: {text!r}\nMap this to actions, of the kinds "
+                  f"{', '.join(ACTION_KINDS)}: add_hypothesis with text and category; reject/reopen/pushback/"
+                  f"priority/explain with hypothesis_id from {ids} (pushback: the scientist disputes a verdict, "
+                  "with the reason as text; explain may name one observable); compute with observable and tier; "
+                  "exclude/allow with elements; candidates with count; design_budget (one design pass) and budget "
+                  "(the whole investigation's compute) with seconds; status (where things stand); stop.")
 
         def validate(step: PlanStep) -> PlanStep:
             for a in step.actions:
@@ -242,7 +334,10 @@ def make_planner(llm=None):
     if isinstance(llm, str):
         name = llm.split("@")[-1] if llm.startswith("http") else llm
         return LLMPlanner(chat_model(llm), name=name)
+    if isinstance(llm, RecordedReplies):
+        return LLMPlanner(llm, name=llm.model)
     return LLMPlanner(llm, name=type(llm).__name__)
 
 
-__all__ = ["LLMPlanner", "make_planner", "chat_model", "require_key", "HypothesisProposals", "ProposedHypothesis"]
+__all__ = ["LLMPlanner", "make_planner", "chat_model", "require_key", "HypothesisProposals", "ProposedHypothesis",
+           "RecordedReplies", "prompt_digest", "REPLIES"]

@@ -24,9 +24,13 @@ where it is needed, with an error that says what to install.
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
+import re
 import threading
+import time
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .views import (  # noqa: F401  (Plot, the figures and board_rows are this module's API too)
@@ -114,9 +118,51 @@ class EvidenceTable:
 
 
 # ====================================================================== 3-D structures
-def _py3dmol_view(width: int, height: int):
+STATIC = __import__("pathlib").Path(__file__).with_name("static")
+JS_3DMOL = STATIC / "3Dmol-min.js"  # 3Dmol.js 2.5.5 from the npm package ``3dmol`` (BSD-3, 3Dmol-LICENSE.txt)
+
+
+@lru_cache(maxsize=1)
+def _3dmol_src() -> str:
+    """3Dmol.js as a ``data:`` URL (shipped with tierchem: the viewers need no network), else the CDN."""
+    if not JS_3DMOL.is_file():
+        return "https://cdn.jsdelivr.net/npm/3dmol@2.5.5/build/3Dmol-min.js"
+    return "data:text/javascript;base64," + base64.b64encode(JS_3DMOL.read_bytes()).decode()
+
+
+VIEWER_NOTE = ("3-D view of {what}: waiting for 3Dmol.js (shipped with tierchem, no network needed). If this "
+               "line stays, the notebook's JavaScript did not run here: trust the notebook (File ▸ Trust "
+               "Notebook) or run the cell again.")
+
+
+class Viewer:
+    """A py3Dmol view that displays once, with a line that says why it would be blank.
+
+    py3Dmol's own ``_repr_html_`` publishes the view and returns None, so a notebook also printed
+    ``<py3Dmol.view at 0x...>`` under it. Every other attribute (``addModel``, ``zoomTo``, ...) is the view's."""
+
+    def __init__(self, view, what: str):
+        self.view, self.what = view, what
+
+    def __getattr__(self, name: str):
+        return getattr(self.view, name)
+
+    def html(self) -> str:
+        note_id = "tcnote_UNIQUEID"
+        note = f"<p id='{note_id}' style='color:#666;font-size:12px'>{html.escape(VIEWER_NOTE.format(what=self.what))}</p>"
+        head, sep, tail = self.view.endjs.rpartition("});")
+        end = f"{head}var n = document.getElementById('{note_id}'); if (n) n.remove();\n{sep}{tail}"
+        uid = str(time.time_ns())
+        self.view.uniqueid = uid
+        return (note + self.view.startjs + end).replace("UNIQUEID", uid)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html(), "text/plain": f"3-D view of {self.what} (py3Dmol)"}
+
+
+def _py3dmol_view(width: int, height: int, **kwargs):
     py3Dmol = require("py3Dmol", "py3Dmol")
-    return py3Dmol.view(width=width, height=height)
+    return py3Dmol.view(width=width, height=height, js=_3dmol_src(), **kwargs)
 
 
 CARBONS = ("greenCarbon", "cyanCarbon", "orangeCarbon", "magentaCarbon", "yellowCarbon", "purpleCarbon")
@@ -147,19 +193,18 @@ def show_molecules(mols: Sequence["Molecule"] | "Molecule", width: int = 640, he
     """3-D views of molecules (side by side with ``grid``; else overlaid as given)."""
     mols = [mols] if hasattr(mols, "symbols") else list(mols)
     if grid and len(mols) > 1:
-        py3Dmol = require("py3Dmol", "py3Dmol")
-        view = py3Dmol.view(width=width, height=height, viewergrid=(1, len(mols)), linked=False)
+        view = _py3dmol_view(width, height, viewergrid=(1, len(mols)), linked=False)
         for k, m in enumerate(mols):
             view.addModel(m.to_molblock(), "mol", viewer=(0, k))
             view.setStyle({"stick": {"radius": 0.15}, "sphere": {"scale": 0.22}}, viewer=(0, k))
             view.addLabel(m.label, {"position": {"x": 0, "y": 0, "z": 0}, "fontSize": 10, "useScreen": True,
                                     "backgroundOpacity": 0.0, "fontColor": "black"}, viewer=(0, k))
         view.zoomTo()
-        return view
+        return Viewer(view, ", ".join(m.label for m in mols))
     view = _py3dmol_view(width, height)
     _add_fragments(view, [(m, None) for m in mols])
     view.zoomTo()
-    return view
+    return Viewer(view, ", ".join(m.label for m in mols))
 
 
 def show_series(v, width: int = 900, height: int = 300):
@@ -189,7 +234,7 @@ def show_dimer(v, molecule: str, observable: str = "ie_type_ii_halogen", width: 
     i, j = np.unravel_index(int(np.argmin(d)), d.shape)
     _dashed(view, a.coords[heavy_a[i]], b.coords[heavy_b[j]], f"{d[i, j]:.2f} Å")
     view.zoomTo()
-    return view
+    return Viewer(view, f"the {observable} dimer of {molecule}, closest contact {d[i, j]:.2f} Å")
 
 
 def _contact_pair(c) -> tuple[int, int] | None:
@@ -249,7 +294,16 @@ def show_crystal_contacts(crystal, kinds: Sequence[str] | None = ("halogen_halog
         x1 = crystal.image_coords(c.molecules[1], c.image)[a1]
         _dashed(view, x0, x1, f"{c.label} {c.subtype} {c.distance:.2f} Å".replace("  ", " "))
     view.zoomTo()
-    return view
+    return Viewer(view, f"contacts in the crystal of {crystal.name}")
+
+
+# ====================================================================== what a step would cost
+def step_estimate(v, observable: str, tier: int) -> float:
+    """Rough seconds (this machine's cost model) to compute ``observable`` at ``tier`` for the whole series."""
+    from .observables import estimate_seconds, specs_for
+
+    v = as_view(v)
+    return sum(estimate_seconds(s) for m in v.series.members for s in specs_for(observable, m.mol(), tier))
 
 
 # ====================================================================== the investigation at a glance
@@ -303,26 +357,86 @@ def queue_html(queue: list[dict]) -> str:
 
 
 # ====================================================================== the chat widget
+UNDERSTOOD = re.compile(r"Understood as ((?:`[^`]*`(?:; )?)+)\.\s*")
+
+CHAT_CSS = """<style>
+.tc-chat {max-height: 360px; overflow-y: auto; display: flex; flex-direction: column-reverse;
+  border: 1px solid #ddd; padding: 6px; font-family: var(--jp-ui-font-family, sans-serif); font-size: 13px}
+.tc-msg {margin: 4px 0; padding: 6px 10px; border-radius: 8px; max-width: 85%; line-height: 1.4}
+.tc-msg p {margin: 2px 0}
+.tc-scientist {align-self: flex-end; margin-left: auto; background: #dbeafe; border: 1px solid #bfdbfe}
+.tc-agent {background: #f3f4f6; border: 1px solid #e5e7eb}
+.tc-error {background: #fee2e2; border: 1px solid #fca5a5}
+.tc-calc {color: #6b7280; font-size: 11px; font-family: var(--jp-code-font-family, monospace); margin: 1px 0}
+.tc-who {font-size: 11px; color: #6b7280; font-weight: bold}
+.tc-understood {font-size: 11px; color: #374151; background: #fef9c3; border-radius: 4px; padding: 1px 6px;
+  margin: 2px 0 0 auto; width: fit-content}
+.tc-msg table {border-collapse: collapse; margin: 4px 0} .tc-msg th, .tc-msg td {border: 1px solid #d1d5db;
+  padding: 2px 6px; text-align: left}
+.tc-msg code {background: rgba(0,0,0,.06); padding: 0 3px; border-radius: 3px}
+</style>"""
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
+
+
+def message_html(speaker: str, text: str) -> str:
+    """One chat line as HTML: the scientist's and the agent's messages as distinct bubbles (Markdown,
+    tables included), the interpreter's reading ("Understood as `...`") as a tag of its own."""
+    if speaker == "calc":
+        return f"<div class='tc-calc'>⚙ {html.escape(text)}</div>"
+    if speaker == "understood":
+        return f"<div class='tc-understood'>understood as {_markdown().renderInline(text)}</div>"
+    cls = {"scientist": "tc-scientist", "error": "tc-error"}.get(speaker, "tc-agent")
+    who = {"scientist": "you", "error": "error"}.get(speaker, "tierchem" if speaker == "agent" else speaker)
+    return f"<div class='tc-msg {cls}'><div class='tc-who'>{html.escape(who)}</div>{_markdown().render(text)}</div>"
+
+
+def split_understood(reply: str) -> tuple[list[str], str]:
+    """The interpreter's readings (``Understood as `cmd`.``) out of a reply, and the rest of it."""
+    readings = [m.group(1) for m in UNDERSTOOD.finditer(reply)]
+    return readings, UNDERSTOOD.sub("", reply).strip()
+
+
+def _kernel_loop():
+    """The IPython kernel's event loop (thread-safe ``add_callback``), or None outside a kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return getattr(getattr(get_ipython(), "kernel", None), "io_loop", None)
+
+
 class Chat:
     """A chat with a live investigation (ipywidgets).
 
-    Type a steering command (``help`` lists them) and press Send: it is queued at once
-    (durable in the run's inbox) and its place in the queue is shown; ``why`` and
-    ``help`` are answered at once. "Next steering point" runs the investigation in a
-    background thread until it next pauses for steering (queued requests are honoured
-    first), streaming the transcript and each finished calculation to the output area;
-    the notebook stays responsive. The same actions from code: :meth:`send`,
+    Type a request in your own words or as a command (``help`` lists them) and press Send: it is
+    queued at once (durable in the run's inbox); the reply says how it was understood and its place
+    in the queue; questions are answered at once. "Next steering point" runs the investigation in a
+    background thread until it next pauses for steering (queued requests are honoured first),
+    streaming the transcript and each finished calculation into the conversation; the notebook stays
+    responsive. Widgets are only touched on the kernel's own thread (ipywidgets is not thread-safe):
+    the worker hands its updates to the kernel's event loop. If the investigation was closed (a later
+    cell's ``inv.close()``), the chat reopens its run directory. The same from code: :meth:`send`,
     :meth:`step`, :meth:`run_to_end`, :meth:`wait`.
     """
 
     def __init__(self, inv: Any):
         w = require("ipywidgets", "ipywidgets")
         self.inv = inv
-        self.lines: list[str] = []
+        self.lines: list[str] = []  # "speaker: text", as said
+        self._html: list[str] = []  # the same, rendered
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._busy = False
         self._lock = threading.Lock()
-        self.text = w.Text(placeholder="why halogen_bond · pushback <id> <reason> · calc sigma_hole 3 · help",
+        self._main = threading.current_thread()
+        self._loop = _kernel_loop()
+        self.text = w.Text(placeholder="e.g. how sure are you about the halogen bond? · check the dipole at DFT · help",
                            layout=w.Layout(width="60%"))
         self.send_button = w.Button(description="Send", button_style="primary")
         self.step_button = w.Button(description="Next steering point")
@@ -330,7 +444,7 @@ class Chat:
         self.progress = w.IntProgress(value=0, min=0, max=1, description="calcs", layout=w.Layout(width="40%"))
         self.status = w.HTML()
         self.queue_view = w.HTML()
-        self.output = w.Output(layout=w.Layout(max_height="320px", overflow="auto", border="1px solid #ddd"))
+        self.output = w.HTML(CHAT_CSS + "<div class='tc-chat'><div></div></div>")
         self.send_button.on_click(lambda _: self.send(self.text.value))
         self.text.on_submit(lambda _: self.send(self.text.value))
         self.step_button.on_click(lambda _: self.step())
@@ -338,47 +452,99 @@ class Chat:
         self.widget = w.VBox([w.HBox([self.text, self.send_button]), w.HBox([self.step_button, self.end_button,
                                                                               self.progress]),
                               self.status, self.queue_view, self.output])
+        self.widget.add_class("tierchem-chat")
         self._refresh()
 
     # -------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
+    def _ui(self, fn, *args) -> None:
+        """Run ``fn`` on the kernel's thread: at once there, else handed to the kernel's event loop."""
+        if self._loop is None or threading.current_thread() is self._main:
+            fn(*args)
+        else:
+            self._loop.add_callback(fn, *args)
+
     def _emit(self, speaker: str, text: str) -> None:
-        line = f"{speaker}: {text}"
         with self._lock:
-            self.lines.append(line)
-        self.output.append_stdout(line + "\n")
+            self.lines.append(f"{speaker}: {text}")
+            if speaker == "agent":
+                readings, rest = split_understood(text)
+                self._html.extend(message_html("understood", r) for r in readings)
+                if rest or not readings:
+                    self._html.append(message_html(speaker, rest or text))
+            else:
+                self._html.append(message_html(speaker, text))
+        self._ui(self._render)
+
+    def _render(self) -> None:
+        with self._lock:
+            body = "".join(self._html)
+        # column-reverse: the box stays scrolled to its newest message
+        self.output.value = CHAT_CSS + f"<div class='tc-chat'><div>{body}</div></div>"
 
     def _refresh(self, note: str | None = None) -> None:
-        busy = self.running
-        nxt = self.inv.next_steps
-        where = "running…" if busy else (f"paused before {', '.join(nxt)}" if nxt else
-                                         "finished" if self.inv.state.conclusion else "not started")
+        busy = self._busy
+        try:
+            inv = self._live()
+            nxt = inv.next_steps
+            where = "running…" if busy else (f"paused before {', '.join(nxt)}" if nxt else
+                                             "finished" if inv.state.conclusion else "not started")
+            self.queue_view.value = queue_html(inv.queue())
+        except Exception as exc:  # the status line must not break the widget
+            log.exception("chat status")
+            where = f"unknown ({type(exc).__name__}: {exc})"
         self.status.value = f"<b>Status:</b> {html.escape(where)}" + (f" — {html.escape(note)}" if note else "")
-        self.queue_view.value = queue_html(self.inv.queue())
         self.step_button.disabled = self.end_button.disabled = busy
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._busy
+
+    def _live(self):
+        """The investigation, reopened from its run directory if it was closed meanwhile."""
+        if getattr(self.inv, "closed", False):
+            log.info("chat: %s was closed; reopening it", self.inv.run_dir)
+            self.inv = type(self.inv).open(self.inv.run_dir)
+        return self.inv
 
     # -------------------------------------------------------------- actions
     def send(self, message: str) -> str:
-        """Queue a steering request (or get an answer to why/help); returns the reply."""
+        """Send a message (queued as requests, or answered at once); returns the reply."""
         message = (message or "").strip()
         if not message:
             return ""
         self.text.value = ""
         self._emit("scientist", message)
+        from .inbox import read_inbox
+
+        seen: set[str] | None = None
         try:
-            reply = self.inv.ask(message)
-        except Exception as exc:  # a bad request must not break the widget
+            inv = self._live()
+            seen = {r.id for r in read_inbox(inv.run_dir)}
+            reply = inv.ask(message)
+        except Exception as exc:  # a bad request must not break the widget; say only what is true
             log.exception("request %r failed", message)
-            reply = f"could not queue it: {exc}"
+            kept = [] if seen is None else [r for r in read_inbox(self.inv.run_dir) if r.id not in seen]
+            reply = (f"Recorded as request {kept[0].id}: it will be honoured at the next steering point, but "
+                     f"I could not read the queue back ({exc})." if kept else f"I could not take this request: {exc}")
+        if "Understood as" not in reply:  # a question answered at once: say how it was read all the same
+            reply = self._reading(message) + reply
         self._emit("agent", reply)
-        self._refresh()
+        self._ui(self._refresh)
         return reply
+
+    def _reading(self, message: str) -> str:
+        """``Understood as `cmd`. `` for a message (the interpreter's dry run), or "" if it has no reading."""
+        try:
+            from .interpret import read_message
+
+            cmds = read_message(message, self.inv.state).commands
+        except Exception:  # the reading is a courtesy; the reply stands without it
+            log.debug("no reading for %r", message, exc_info=True)
+            return ""
+        return f"Understood as {'; '.join(f'`{c}`' for c in cmds)}. " if cmds else ""
 
     def step(self) -> threading.Thread | None:
         """Run to the next steering point in a thread."""
@@ -396,39 +562,50 @@ class Chat:
             raise err
 
     def _start(self, until: str) -> threading.Thread | None:
-        if self.running:
+        if self._busy:
             self._refresh("already running: requests you send now are queued for the next steering point")
             return None
         self.error = None
+        self._busy = True
         self.progress.value, self.progress.max = 0, 1
+        self._refresh()
         self._thread = threading.Thread(target=self._work, args=(until,), name="tierchem-chat", daemon=True)
         self._thread.start()
-        self._refresh()
         return self._thread
 
     def _work(self, until: str) -> None:
-        ctx = self.inv.context
-        before = ctx.progress
-        ctx.progress = self._on_calc
         try:
-            self.inv.run(until=until, on_update=self._on_update)
+            inv = self._live()
+            ctx = inv.context
+            before, ctx.progress = ctx.progress, self._on_calc
+            try:
+                inv.run(until=until, on_update=self._on_update)
+            finally:
+                ctx.progress = before
         except BaseException as exc:  # reported in the widget and by wait()
             log.exception("investigation step failed")
             self.error = exc
             self._emit("error", f"{type(exc).__name__}: {exc}")
         finally:
-            ctx.progress = before
-            self._refresh()
+            self._busy = False
+            self._ui(self._refresh)
+
+    def _set_progress(self, value: int, maximum: int | None = None) -> None:
+        if maximum is not None:
+            self.progress.max = maximum
+        self.progress.value = min(self.progress.max, value)
 
     def _on_update(self, node: str, update: dict) -> None:
         plan = update.get("plan")
         if node == "plan" and plan:
-            self.progress.value, self.progress.max = 0, max(1, sum(1 for p in plan if not p.get("background")))
+            self._calcs = 0
+            self._ui(self._set_progress, 0, max(1, sum(1 for p in plan if not p.get("background"))))
         for t in update.get("transcript") or []:
             self._emit(t.get("speaker", "agent"), t.get("text", ""))
 
     def _on_calc(self, result) -> None:
-        self.progress.value = min(self.progress.max, self.progress.value + 1)
+        self._calcs = getattr(self, "_calcs", 0) + 1
+        self._ui(self._set_progress, self._calcs)
         where = "from the store" if result.from_cache else f"{result.wall_time_s:.1f} s"
         state = "done" if result.success else f"failed ({result.error.kind.value})"
         self._emit("calc", f"{state}: {result.spec.label} ({where})")

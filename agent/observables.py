@@ -281,6 +281,11 @@ _IE_NOTE_T1 = "GAFF2/AM1-BCC: S22 MAE 1.28 kcal/mol; isotropic point charges"
 _IE_NOTE_T2 = "GFN2-xTB: S22 MAE 0.78, X40 0.86 kcal/mol"
 _IE_NOTE_T3 = "B3LYP-D3(BJ)/def2-SVP with counterpoise: S22 MAE 0.32, X40 0.45 kcal/mol"
 _IE_NOTE_T4 = "DF-MP2/def2-SVP CP: S22 MAE 1.97 kcal/mol, worse than DFT-D in this basis"
+# X40 C-X entries (tierchem benchmark x40 --tier classical [--method GAFF2-EP] --json: by_halogen_c_bound),
+# MAE/MSE kcal/mol: plain GAFF2 Cl 1.56/+1.52, Br 3.37/+3.37, I 5.50/+5.50 (every halogen bond repulsive);
+# GAFF2-EP Cl 0.84/+0.80, Br 0.39/+0.18, I 2.08/-1.98 (iodine overbound 2x in C-I···N).
+_XB_NOTE_T1 = ("GAFF2/AM1-BCC has no sigma hole: X40 C-X MAE Cl 1.56, Br 3.37, I 5.50 kcal/mol, all too repulsive "
+               "(GAFF2-EP, a sigma-hole extra point, gets Cl 0.84, Br 0.39, I 2.08 but is not what this tier runs)")
 
 
 def _ie_tiers(t1_adequate: bool = True, t1_note: str = _IE_NOTE_T1, t4_note: str = _IE_NOTE_T4) -> dict[int, TierUse]:
@@ -335,14 +340,14 @@ OBSERVABLES: dict[str, Observable] = {o.name: o for o in [
         3: TierUse(True, True, 1.5, "B3LYP-D3(BJ)/def2-SVP ESP (def2 ECP on I)"),
     }, build=_needs_sigma_hole_atom, read=_sigma_hole),
     Observable("ie_type_ii_halogen", "interaction energy of the type II C-X···X-C contact (180°/90°)", "kcal/mol",
-               "interaction_energy", _ie_tiers(False, _IE_NOTE_T1 + ": no sigma hole, halogen contacts wrong"),
+               "interaction_energy", _ie_tiers(False, _XB_NOTE_T1),
                build=_type_ii, read=_interaction),
     Observable("ie_type_i_halogen", "interaction energy of the type I C-X···X-C contact (symmetric angles)",
                "kcal/mol", "interaction_energy",
-               _ie_tiers(False, _IE_NOTE_T1 + ": no sigma hole, halogen contacts wrong"),
+               _ie_tiers(False, _XB_NOTE_T1),
                build=_type_i, read=_interaction),
     Observable("ie_halogen_bond", "interaction energy of a linear C-X···A halogen bond (A = N/O/S)", "kcal/mol",
-               "interaction_energy", _ie_tiers(False, _IE_NOTE_T1 + ": no sigma hole"),
+               "interaction_energy", _ie_tiers(False, _XB_NOTE_T1),
                build=_xb, read=_interaction),
     Observable("ie_stack", "interaction energy of the parallel-displaced stacked dimer", "kcal/mol",
                "interaction_energy", _ie_tiers(True, _IE_NOTE_T1,
@@ -491,3 +496,30 @@ def estimate_seconds(spec: CalcSpec) -> float:
     from ..tiers.harness import estimate_seconds as harness_estimate
 
     return harness_estimate(spec)
+
+
+# ------------------------------------------------------------------ MD occupancy (issue 12)
+# A seeded 300 K Langevin run of one molecule at tier 1 (task ``md``), started from its lowest MMFF94
+# conformer; the harness counts the frames with an intramolecular D-H···A formed (chem.hbonds).
+MD_OCCUPANCY_KEYWORDS = {"steps": 5000, "report_every": 50, "temperature_k": 300.0, "seed": 2024}
+_OCC_T1 = ("GAFF2/AM1-BCC Langevin, 300 K vacuum, 5 ps after 1 ps from the lowest MMFF94 conformer; H···A < 2.5 Å "
+           "and D-H···A > 120°: salicylaldehyde 1.00, 4-hydroxybenzaldehyde 0.00 (tests/test_md.py); a short run "
+           "tells whether the H-bond holds at 300 K, not populations across barriers it never crosses")
+
+
+def _md_start(m: Molecule) -> list[Molecule]:
+    from ..chem.conformers import conformer_ensemble
+
+    from ..chem.features import intramolecular_pair_feature
+
+    if intramolecular_pair_feature(m) == 0:
+        raise NotApplicable(f"{m.label} has no donor and acceptor placed to close a ring: no intramolecular "
+                            "H-bond can form (occupancy 0)", value=0.0)
+    return [conformer_ensemble(m, n_conformers=12, polar_hydrogens=True)[0][0]]
+
+
+OBSERVABLES.update({o.name: o for o in [
+    Observable("hbond_occupancy", "fraction of 300 K MD frames with an intramolecular H-bond formed (vacuum)",
+               "fraction", "md", {1: TierUse(True, True, 0.1, _OCC_T1)}, build=_md_start,
+               read=lambda m, r: float(r.value("hbond_occupancy")), keywords=dict(MD_OCCUPANCY_KEYWORDS)),
+]})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
+from .causality import causal_actions, reasoning as causal_reasoning
 from .commands import COMMANDS_HELP, ELEMENT_NAMES, parse_command, parse_design_command  # noqa: F401 (re-exported)
 from .evidence import best_evidence, settled
 from .observables import OBSERVABLES
@@ -133,6 +134,9 @@ class BuiltinPlanner:
             return PlanStep(reasoning=text, actions=[
                 Action(kind="compute", observable=r.observable, tier=tier, hypothesis_id=r.hypotheses[0],
                        decisive=r.decisive) for r in ranked])
+        causal = causal_actions(view)  # the ladder is done: which supported cause explains which
+        if causal:
+            return PlanStep(reasoning=causal_reasoning(view, causal), actions=causal)
         return PlanStep(reasoning=self._why_conclude(view), actions=[Action(kind="conclude")])
 
     def _wanted(self, view: InvestigationView, tier: int, done: set[tuple[str, int]],

@@ -26,8 +26,7 @@ from ..tiers.levels import REFERENCES, TIERS, method_references
 from .state import InvestigationView
 from .views import (
     BOARD_HEAD, EVIDENCE_HEAD, Block, Bullets, Document, FigureFile, Figures, MarkdownText, Paragraph, Section,
-    Table, board_rows, cite, clip, evidence_cells, evidence_figure, evidence_items, fmt_value, ladder_figure,
-    short_key,
+    Table, board_rows, cached_figure, cite, clip, evidence_cells, evidence_items, fmt_value, short_key,
 )
 
 log = logging.getLogger(__name__)
@@ -61,9 +60,48 @@ def conclusion_json(v: InvestigationView) -> dict:
         "evidence_refs": c.evidence_refs,
         "changes": c.changes,
         "pending": c.pending,
+        "cause_and_consequence": causal_json(c),
         **_design_json(v),
         "tierchem": __version__,
     }
+
+
+def causal_json(c) -> list[dict]:
+    """Stable keys: per pair ``pair``, ``verdict``, ``root``, ``consequence``, ``reason``, ``prior`` and its
+    ``tests`` (``tested``, ``removed``, ``observable``, ``tier``, ``target``, ``counterfactual``, ``analogs``,
+    ``z_target``, ``z_counterfactual``, ``survives``, ``status``, ``changes``, ``note``)."""
+    tests = {t.id: t for t in c.causal_tests}
+    keys = ("tested", "removed", "observable", "tier", "unit", "target", "counterfactual", "z_target",
+            "z_counterfactual", "survives", "status", "changes", "note")
+    return [{**_pick(p, ("pair", "verdict", "root", "consequence", "reason", "prior")),
+             "tests": [{**_pick(tests[i], keys), "analogs": {a.molecule: a.value for a in tests[i].analogs}}
+                       for i in p.tests if i in tests]} for p in c.cause_and_consequence]
+
+
+def causal_section(v: InvestigationView) -> Section | None:
+    """Cause and consequence: each supported pair's counterfactual tests and verdict (agent.causality)."""
+    c = v.conclusion
+    if c is None or not c.cause_and_consequence:
+        return None
+    tests = {t.id: t for t in c.causal_tests}
+    rows = []
+    for p in c.cause_and_consequence:
+        for t in (tests[i] for i in p.tests if i in tests):
+            analogs = ", ".join(f"{a.molecule} {fmt_value(a.value)}" for a in t.analogs)
+            cf = fmt_value(t.counterfactual) + (f" ({t.z_counterfactual:.1f} σ)" if t.z_counterfactual is not None
+                                                else f" ({t.status})")
+            rows.append([" / ".join(p.pair), f"{t.observable} at tier {t.tier} ({t.tested})",
+                         fmt_value(t.target) + (f" ({t.z_target:.1f} σ)" if t.z_target is not None else ""),
+                         f"without {t.removed}: {cf}", analogs, p.verdict])
+    blocks = [Paragraph("Each supported cause's decisive observable computed on the target with the other's "
+                        "feature removed (the counterfactual), at the tier of its verdict; a separation at or "
+                        "under 1 sigma of a difference has vanished."),
+              Table(["pair", "observable", "target", "counterfactual", "analogs", "verdict"], rows),
+              Bullets([f"**{' / '.join(p.pair)}: {p.verdict}.** {p.reason}"
+                       + (f" (the template prior was {p.prior})" if p.prior != "none" else "")
+                       for p in c.cause_and_consequence]
+                      + [f"{t.id}: {t.changes or t.note}" for t in c.causal_tests if t.changes or t.note])]
+    return Section("Cause and consequence", blocks)
 
 
 def _design_json(v: InvestigationView) -> dict:
@@ -379,7 +417,8 @@ def references_section() -> Section:
 def document(v: InvestigationView, store=None, figures: dict[str, FigureFile] | None = None) -> Document:
     """The report as sections. ``store``: the result store (method details); ``figures``: :func:`make_figures`."""
     figures = figures or {}
-    sections = [conclusion_section(v), series_section(v, figures), board_section(v), evidence_section(v, figures),
+    sections = [conclusion_section(v), causal_section(v), series_section(v, figures), board_section(v),
+                evidence_section(v, figures),
                 crystal_section(v), proposals_section(v, figures), escalation_section(v), steering_section(v),
                 input_section(v), methods_section(v, store), references_section()]
     return Document(f"Investigation: {v.series.target.name}", [Paragraph(f"**Question.** {v.question}")],
@@ -391,28 +430,36 @@ def markdown(v: InvestigationView, store=None, figures: dict[str, FigureFile] | 
     return document(v, store, figures).markdown()
 
 
-def make_figures(v: InvestigationView) -> dict[str, FigureFile]:
+def figure_cache_dir(run_dir: Path, store=None) -> Path:
+    """Where pictures are kept by the content they show: next to the result store they draw on
+    (so a new run over a warm store draws nothing), else in the run directory."""
+    path = getattr(store, "path", None)
+    return Path(path).parent / "figures" if path is not None else Path(run_dir) / ".figure_cache"
+
+
+def make_figures(v: InvestigationView, cache_dir: Path | None = None) -> dict[str, FigureFile]:
     """The report's figures: depictions of the series and of the proposals (RDKit SVG), the
-    evidence per molecule per tier and the energy ladder (matplotlib PNG, when installed)."""
+    evidence per molecule per tier and the energy ladder (matplotlib PNG, when installed).
+    ``cache_dir``: pictures kept by their content (:func:`figure_cache_dir`); only new content is drawn."""
     figs: dict[str, FigureFile] = {}
     for i, m in enumerate(v.series.members, start=1):
         try:
-            figs[f"mol:{m.name}"] = FigureFile(f"molecule_{i}.svg", f"{m.name} ({m.role})", depict_svg(m.smiles),
-                                               "image/svg+xml")
+            figs[f"mol:{m.name}"] = FigureFile(f"molecule_{i}.svg", f"{m.name} ({m.role})",
+                                               depict_svg(m.smiles, cache_dir=cache_dir), "image/svg+xml")
         except Exception as exc:  # a depiction is decoration: never fail the report for it
             log.warning("no depiction of %s: %s", m.name, exc)
     for p in v.proposals:
         label = f"{p.rank}. {p.name}"
         try:
-            figs[f"proposal:{p.rank}"] = FigureFile(f"proposal_{p.rank}.svg", label, depict_svg(p.smiles, label),
-                                                    "image/svg+xml")
+            figs[f"proposal:{p.rank}"] = FigureFile(f"proposal_{p.rank}.svg", label,
+                                                    depict_svg(p.smiles, label, cache_dir=cache_dir), "image/svg+xml")
         except Exception as exc:
             log.warning("no depiction of proposal %s: %s", p.name, exc)
     try:
-        for key, make, name in (("evidence", evidence_figure, "evidence.png"), ("ladder", ladder_figure, "ladder.png")):
-            plot = make(v)
-            if plot is not None:
-                figs[key] = plot.file(name)
+        for key, name in (("evidence", "evidence.png"), ("ladder", "ladder.png")):
+            figure = cached_figure(key, v, name, cache_dir)
+            if figure is not None:
+                figs[key] = figure
     except ImportError as exc:
         log.info("report without plots: %s", exc)
     return figs
@@ -456,15 +503,27 @@ def to_html(doc: Document, title: str) -> str:
 def write_all(v: InvestigationView, run_dir: Path, store=None) -> dict[str, Path]:
     """report.md (with its figures in ``figures/``), report.html (self-contained) and conclusion.json."""
     run_dir = Path(run_dir)
-    figures = make_figures(v)
+    figures = make_figures(v, figure_cache_dir(run_dir, store))
     if figures:
         (run_dir / "figures").mkdir(exist_ok=True)
         for f in figures.values():
-            (run_dir / f.path).write_bytes(f.data)
+            _write_if_changed(run_dir / f.path, f.data)
     doc = document(v, store, figures)
     paths = {"md": run_dir / "report.md", "html": run_dir / "report.html", "json": run_dir / "conclusion.json"}
-    paths["md"].write_text(doc.markdown())
-    paths["html"].write_text(to_html(doc, f"tierchem: {v.series.target.name}"))
-    paths["json"].write_text(json.dumps(conclusion_json(v), indent=2))
-    log.info("report written to %s", run_dir)
+    changed = [_write_if_changed(paths["md"], doc.markdown().encode()),
+               _write_if_changed(paths["html"], to_html(doc, f"tierchem: {v.series.target.name}").encode()),
+               _write_if_changed(paths["json"], json.dumps(conclusion_json(v), indent=2).encode())]
+    log.info("report %s in %s", "written" if any(changed) else "unchanged", run_dir)
     return paths
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` unless it already holds exactly that (its time stamp then says
+    when the content last changed); whether it wrote."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.write_bytes(data)
+    return True

@@ -17,7 +17,8 @@
 
 The run directory holds ``checkpoints.sqlite`` (LangGraph's SQLite saver),
 ``settings.json`` (no secrets: an LLM is named, its key stays in the environment),
-``inbox.jsonl`` (steering requests, durable before they are queued),
+``inbox.jsonl`` (steering requests, durable before they are queued), ``llm_replies.jsonl`` (an LLM-driven
+run's model replies, for ``tierchem replay``),
 ``investigation.log``, ``report.md``, ``report.html`` and ``conclusion.json``.
 """
 
@@ -65,6 +66,10 @@ class Investigation:
         self.store = ResultStore(settings.get("store_path"))
         self.executor = make_executor(executor or settings.get("executor", "local"), self.store)
         self.planner = make_planner(llm if llm is not None else settings.get("llm"))
+        if hasattr(self.planner, "record"):  # an LLM planner: its replies are recorded for replay
+            from .llm import REPLIES
+
+            self.planner.record = self.run_dir / REPLIES
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         self._conn = sqlite3.connect(self.run_dir / "checkpoints.sqlite", check_same_thread=False)
@@ -108,7 +113,7 @@ class Investigation:
         settings = {"question": question, "series": str(series_path), "llm": llm if isinstance(llm, str) else None,
                     "executor": executor, "store_path": str(store_path) if store_path else None,
                     "background": background, "background_tier": background_tier,
-                    "wait_background": wait_background}
+                    "wait_background": wait_background, "tier_cap": tier_cap, "cpu_budget_s": cpu_budget_s}
         (run_dir / SETTINGS).write_text(json.dumps(settings, indent=2))
         inv = cls(run_dir, settings, llm=llm, progress=progress)
         inv._initial = {"question": question, "series": series.model_dump(mode="json"),
@@ -152,14 +157,18 @@ class Investigation:
             payload = None  # resume where it stopped (after a kill, or a steering pause)
         else:
             payload = {"step": view(snap.values).step, "stop": False}  # finished: re-enter for new requests
-        # Resuming from a pause before steer runs steer first, then stops before the next one.
-        for chunk in self.graph.stream(payload, THREAD, context=self.context, interrupt_before=interrupt,
-                                       stream_mode="updates"):
-            if on_update is None:
-                continue
-            for node, update in chunk.items():
-                if not node.startswith("__") and isinstance(update, dict):
-                    on_update(node, update)
+        # Resuming from a pause before steer runs steer first, then stops before the next one. A finished
+        # run re-entered for new requests reaches steer at once: go on through it, so the step honours them.
+        legs = 2 if (until == "steer" and snap.values and not snap.next) else 1
+        for _ in range(legs):
+            for chunk in self.graph.stream(payload, THREAD, context=self.context, interrupt_before=interrupt,
+                                           stream_mode="updates"):
+                for node, update in chunk.items():
+                    if on_update is not None and not node.startswith("__") and isinstance(update, dict):
+                        on_update(node, update)
+            payload = None
+            if not self._snapshot().next:
+                break
         return self.state
 
     @property
@@ -260,6 +269,11 @@ class Investigation:
         paths = write_all(self.state, self.run_dir, self.store)
         return paths[fmt]
 
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close` (the notebook chat then reopens the run directory)."""
+        return getattr(self, "_lock", None) is None
+
     def close(self) -> None:
         from . import runlock
 
@@ -298,6 +312,55 @@ def investigate(series: str | Path, question: str, run_dir: str | Path, **kwargs
     with Investigation.create(series, question, run_dir, **kwargs) as inv:
         inv.run()
         return inv.conclusion()
+
+
+def saved_state(run_dir: str | Path) -> InvestigationView:
+    """A run directory's last saved state, read-only, without its planner (no LLM, no key, no run lock)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path = Path(run_dir) / "checkpoints.sqlite"
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir}: not an investigation run directory (no checkpoints.sqlite)")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        saved = SqliteSaver(conn).get_tuple(THREAD)
+    finally:
+        conn.close()
+    return view(saved.checkpoint["channel_values"] if saved else {})
+
+
+def replay(run_dir: str | Path, out_dir: str | Path | None = None, progress=None) -> InvestigationView:
+    """Re-run an LLM-driven investigation offline from its record (``llm_replies.jsonl``) into ``out_dir``
+    (default ``RUN_DIR/replay``): the recorded replies answer in order, and the scientist's requests are
+    queued again at the steps they were honoured at. Finished calculations come from the store."""
+    from .inbox import write_inbox
+    from .llm import REPLIES, RecordedReplies
+
+    src = Path(run_dir)
+    record = RecordedReplies(src / REPLIES)
+    settings = {**json.loads((src / SETTINGS).read_text()), "llm": None, "replay_of": str(src)}
+    first = saved_state(src)
+    out = Path(out_dir) if out_dir else src / "replay"
+    if (out / "checkpoints.sqlite").exists():
+        raise FileExistsError(f"{out} already holds an investigation; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SETTINGS).write_text(json.dumps(settings, indent=2))
+    due = sorted(record.requests, key=lambda r: (r["step"], r.get("seq", 0)))
+    with Investigation(out, settings, llm=record, progress=progress) as inv:
+        inv._initial = {"question": first.question, "series": first.series.model_dump(mode="json"), "step": 0,
+                        "budget": Budget(cpu_s_limit=settings.get("cpu_budget_s", first.budget.cpu_s_limit),
+                                         tier_cap=settings.get("tier_cap", first.budget.tier_cap)).model_dump()}
+        for _ in range(10_000):  # one pass per steering point
+            inv.run(until="steer")
+            step = inv.state.step
+            while due and due[0]["step"] <= step:
+                r = due.pop(0)
+                write_inbox(out, r["text"], r.get("priority", 5))
+            if not inv.next_steps and not due:
+                break
+        log.info("replayed %d of %d recorded replies (%d prompts differed from the record)", record.used,
+                 len(record.replies), record.mismatched)
+        return inv.state
 
 
 def example_path(name: str) -> Path:

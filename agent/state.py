@@ -138,7 +138,7 @@ class Action(_Model):
 
     kind: Literal["compute", "add_hypothesis", "reject", "reopen", "pushback", "priority", "explain",
                   "conclude", "stop", "note", "exclude", "allow", "candidates", "design_budget", "budget",
-                  "status"]
+                  "status", "causal_test"]
     observable: str | None = None
     tier: int | None = None
     hypothesis_id: str | None = None
@@ -151,6 +151,50 @@ class Action(_Model):
                                                     "whole compute budget ('budget')")
     decisive: bool = Field(False, description="compute: the decisive observable of a leading hypothesis (or the "
                                               "scientist's request); the budget drops lesser ones first")
+    request_id: str | None = Field(None, description="compute: the scientist's request it answers (Request.id); "
+                                                    "its result is reported back against that request")
+
+
+class CausalTest(_Model):
+    """Hypothesis ``tested``'s decisive observable on the target's counterfactual for ``removed`` (that
+    hypothesis's feature taken away), at the tier of ``tested``'s verdict (agent.causality). ``status``:
+    ``computed``; ``absent`` (the counterfactual lacks the feature: the value absence means); ``pending``
+    (a calculation to plan); ``failed``; ``untestable`` (no counterfactual, or the observable is not defined
+    on it; ``note`` says why)."""
+
+    id: str
+    removed: str
+    tested: str
+    observable: str
+    tier: int
+    unit: str = ""
+    direction: Literal["higher", "lower", "differs"] = "differs"
+    molecule: str = Field("", description="the counterfactual's name in the results: '<target>~without:<category>'")
+    changes: str = ""
+    keeps: str = ""
+    target: float | None = None
+    counterfactual: float | None = None
+    analogs: list[ValueRef] = Field(default_factory=list)
+    sigma: float = 0.0
+    z_target: float | None = None
+    z_counterfactual: float | None = None
+    survives: bool | None = Field(None, description="the separation survives the removal (z > 1); None: not known")
+    status: Literal["computed", "absent", "pending", "failed", "untestable"] = "pending"
+    note: str = ""
+
+
+class CausalPair(_Model):
+    """The verdict on two supported causes from their counterfactual tests: ``consequence`` (``consequence``
+    acts through ``root``), ``independent`` or ``undecided``; ``prior`` says how the template prior stood."""
+
+    id: str
+    pair: list[str]
+    verdict: Literal["consequence", "independent", "undecided"]
+    root: str | None = None
+    consequence: str | None = None
+    reason: str = ""
+    prior: Literal["agrees", "overturned", "none"] = "none"
+    tests: list[str] = Field(default_factory=list, description="CausalTest ids")
 
 
 class PlanStep(_Model):
@@ -363,6 +407,9 @@ class Conclusion(_Model):
     provisional: bool = True
     root_cause: RootCause | None = None
     mechanism: list[MechanismStep] = Field(default_factory=list)
+    cause_and_consequence: list[CausalPair] = Field(default_factory=list, description="counterfactual verdicts on "
+                                                    "pairs of supported causes (agent.causality)")
+    causal_tests: list[CausalTest] = Field(default_factory=list)
     rejected: list[RejectedHypothesis] = Field(default_factory=list)
     open: list[OpenHypothesis] = Field(default_factory=list)
     confidence: Literal["high", "medium", "low", "undetermined"] = "undetermined"
@@ -424,7 +471,9 @@ class InvestigationView(BaseModel):
     escalations: Annotated[list[Escalation], append] = Field(default_factory=list)
     conclusion: Conclusion | None = None
     directives: list[Action] = Field(default_factory=list, description="scientist-requested actions for the planner")
+    asked: list[Action] = Field(default_factory=list, description="requested computes awaiting their report back")
     crystal: CrystalFacts | None = None
+    causal_tests: Annotated[list[CausalTest], merge_by_id] = Field(default_factory=list)
     design: DesignState = Field(default_factory=DesignState)
     proposals: list[Proposal] = Field(default_factory=list, description="ranked confirmatory molecules")
     stop: bool = False

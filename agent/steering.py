@@ -28,6 +28,7 @@ class Steering:
     stop: bool
     changed: set[str] = field(default_factory=set)
     transcript: list[dict] = field(default_factory=list)
+    asked: list[Action] = field(default_factory=list)  # the requests' computes, to be reported back
 
     @classmethod
     def of(cls, v: InvestigationView) -> "Steering":
@@ -45,7 +46,10 @@ def honour(requests: list[Request], planner, v: InvestigationView) -> Steering:
             req.status, req.response = "failed", f"could not interpret: {exc}"
             st.transcript.append(say("agent", req.response))
             continue
+        n = len(st.directives)
         responses = [step.reasoning] + [apply_action(a, st, v) for a in step.actions]
+        st.directives[n:] = [d.model_copy(update={"request_id": req.id}) for d in st.directives[n:]]
+        st.asked += [d for d in st.directives[n:] if d.kind == "compute"]
         req.status, req.response = "done", " ".join(r for r in responses if r)
         st.transcript += [say("scientist", req.text), say("agent", req.response)]
     return st

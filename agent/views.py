@@ -25,6 +25,7 @@ import base64
 import html
 import importlib
 import io
+import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Sequence, Union, get_args
@@ -40,11 +41,16 @@ if TYPE_CHECKING:
 
 # ====================================================================== formatting
 def fmt_value(x: Any) -> str:
-    """A value as the tables show it: floats to 3 significant figures, ``n/a`` when missing."""
+    """A value as the tables show it: floats to 3 significant figures, ``n/a`` when missing.
+
+    No exponents: numerical noise such as a dipole of 1.22e-06 D (zero by symmetry) prints as 0.00,
+    and values from 1000 on as whole numbers."""
     if x is None:
         return "n/a"
     if isinstance(x, float):
-        return f"{x:.3g}"
+        if abs(x) < 5e-3:
+            return "0.00"
+        return f"{x:.0f}" if abs(x) >= 1000 else f"{x:.3g}"
     return str(x)
 
 
@@ -251,14 +257,78 @@ def _evidence_panel(ax, name: str, items: list["Evidence"], mols: list[str], tie
     ax.get_xticklabels()[0].set_fontweight("bold")  # the target comes first
 
 
+EVIDENCE_CAPTION = ("Each observable per molecule (target first, in bold) and tier; bars ±σ per molecule "
+                    "(the tier's comparison uncertainty); hollow markers: the tier is not adequate for a verdict.")
+LADDER_CAPTION = ("Energy ladder: contact interaction energies (kcal/mol; negative binds) at each tier, "
+                  "one line per molecule (the target in red), bars ±σ.")
+FIGURE_RECIPE = "1"  # bump when the drawing code changes what a cached figure looks like
+
+
+def _evidence_names(v: "InvestigationView", observables: Sequence[str] | None = None,
+                    max_panels: int = 9) -> list[str]:
+    names = list(observables) if observables is not None else plotted_observables(v)[:max_panels]
+    return [n for n in names if any(e.observable == n for e in v.evidence)]
+
+
+def _ladder_names(v: "InvestigationView", observables: Sequence[str] | None = None) -> list[str]:
+    names = list(observables) if observables is not None else sorted(
+        {e.observable for e in v.evidence if e.observable.startswith("ie_")})
+    return [n for n in names if any(e.observable == n and any(x is not None for _, x in _values(e))
+                                    for e in v.evidence)]
+
+
+def figure_content(kind: str, v, observables: Sequence[str] | None = None) -> dict | None:
+    """What figure ``kind`` ('evidence' or 'ladder') shows, as JSON data: its panels, molecules and
+    every number, σ, tier, verdict and adequacy drawn (None: nothing to plot). Equal content, equal
+    picture: its hash names the cached PNG (:func:`cached_figure`)."""
+    v = as_view(v)
+    names = (_ladder_names if kind == "ladder" else _evidence_names)(v, observables)
+    if not names:
+        return None
+    drawn = [[e.observable, e.tier, e.unit, e.sigma, e.adequate, e.verdict, _values(e)]
+             for e in v.evidence if e.observable in names]
+    return {"kind": kind, "names": names, "mols": [m.name for m in v.series.members if m.role != "proposed"],
+            "evidence": drawn, "recipe": FIGURE_RECIPE}
+
+
+def cached_figure(kind: str, v, name: str, cache_dir=None) -> FigureFile | None:
+    """Figure ``kind`` of ``v`` as the PNG :class:`FigureFile` ``name``, drawn only when no picture of
+    the same content (:func:`figure_content`, with matplotlib's version) is in ``cache_dir``."""
+    import hashlib
+    import json
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    v = as_view(v)
+    content = figure_content(kind, v)
+    if content is None:
+        return None
+    caption = LADDER_CAPTION if kind == "ladder" else EVIDENCE_CAPTION
+    try:
+        content["matplotlib"] = version("matplotlib")
+    except PackageNotFoundError:
+        raise ImportError("matplotlib is not installed (pip install matplotlib)") from None
+    key = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    path = Path(cache_dir) / f"{kind}-{key}.png" if cache_dir is not None else None
+    if path is not None and path.exists():
+        return FigureFile(name, caption, path.read_bytes())
+    figure = (ladder_figure if kind == "ladder" else evidence_figure)(v)
+    out = figure.file(name)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(out.data)
+        os.replace(tmp, path)  # whole or absent, with writers side by side
+    return out
+
+
 def evidence_figure(v, observables: Sequence[str] | None = None, max_panels: int = 9) -> Plot | None:
     """Each observable per molecule per tier, with ±σ bars (filled: adequate tier; hollow: not).
 
     ``v``: an InvestigationView or Investigation. None when there is nothing to plot.
     """
     v = as_view(v)
-    names = list(observables) if observables is not None else plotted_observables(v)[:max_panels]
-    names = [n for n in names if any(e.observable == n for e in v.evidence)]
+    names = _evidence_names(v, observables, max_panels)
     if not names:
         return None
     fig, axes = _figure(len(names))
@@ -273,17 +343,13 @@ def evidence_figure(v, observables: Sequence[str] | None = None, max_panels: int
                for t in sorted(tiers_seen)]
     handles.append(Line2D([], [], marker="o", ls="", color="k", mfc="white", label="tier not adequate"))
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6), fontsize=8, frameon=False)
-    return Plot(fig, "Each observable per molecule (target first, in bold) and tier; bars ±σ per molecule "
-                     "(the tier's comparison uncertainty); hollow markers: the tier is not adequate for a verdict.")
+    return Plot(fig, EVIDENCE_CAPTION)
 
 
 def ladder_figure(v, observables: Sequence[str] | None = None) -> Plot | None:
     """Interaction energies across the tier ladder, one line per molecule (±σ bars). None if nothing to show."""
     v = as_view(v)
-    names = list(observables) if observables is not None else sorted(
-        {e.observable for e in v.evidence if e.observable.startswith("ie_")})
-    names = [n for n in names if any(e.observable == n and any(x is not None for _, x in _values(e))
-                                     for e in v.evidence)]
+    names = _ladder_names(v, observables)
     if not names:
         return None
     fig, axes = _figure(len(names), ncols=min(3, len(names)))
@@ -308,8 +374,7 @@ def ladder_figure(v, observables: Sequence[str] | None = None) -> Plot | None:
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend(fontsize=7, frameon=False)
-    return Plot(fig, "Energy ladder: contact interaction energies (kcal/mol; negative binds) at each tier, "
-                     "one line per molecule (the target in red), bars ±σ.")
+    return Plot(fig, LADDER_CAPTION)
 
 
 # ====================================================================== documents

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..chem.elements import HALOGENS
 from .catalogue import make_spec
 from .executors import Executor
 from .spec import CalcResult
@@ -25,6 +26,8 @@ class BenchmarkRow:
     computed_kcal_mol: float | None
     wall_time_s: float
     error: str | None = None
+    halogen: str | None = None  # the entry's heaviest halogen (I > Br > Cl > F), None without one
+    halogen_partner: str | None = None  # what that halogen is bonded to: "C" (C-X), "H" (H-X)...
 
     @property
     def deviation(self) -> float | None:
@@ -63,14 +66,28 @@ class BenchmarkReport:
     def n_failed(self) -> int:
         return sum(r.computed_kcal_mol is None for r in self.rows)
 
+    def by_halogen(self, partner: str | None = None) -> dict[str, dict]:
+        """MAE and MSE (kcal/mol) per heaviest halogen of the entries (X40: which element's contacts
+        a model gets right), over the rows that succeeded; ``partner="C"``: only C-X entries."""
+        out = {}
+        for el in HALOGENS:
+            d = [r.deviation for r in self.rows if r.halogen == el and r.deviation is not None
+                 and (partner is None or r.halogen_partner == partner)]
+            if d:
+                out[el] = {"n": len(d), "mae_kcal_mol": sum(abs(x) for x in d) / len(d),
+                           "mse_kcal_mol": sum(d) / len(d)}
+        return out
+
     def to_dict(self) -> dict:
         return {
             "dataset": self.dataset, "level": self.level, "wall_time_s": self.wall_time_s,
             "mae_kcal_mol": self.mae, "mse_kcal_mol": self.mse, "max_abs_kcal_mol": self.max_abs,
-            "n": len(self.rows), "n_failed": self.n_failed,
+            "n": len(self.rows), "n_failed": self.n_failed, "by_halogen": self.by_halogen(),
+            "by_halogen_c_bound": self.by_halogen("C"),
             "rows": [{"name": r.name, "reference_kcal_mol": r.reference_kcal_mol,
                       "computed_kcal_mol": r.computed_kcal_mol, "deviation_kcal_mol": r.deviation,
-                      "wall_time_s": r.wall_time_s, "error": r.error} for r in self.rows],
+                      "wall_time_s": r.wall_time_s, "error": r.error, "halogen": r.halogen,
+                      "halogen_partner": r.halogen_partner} for r in self.rows],
         }
 
 
@@ -110,6 +127,18 @@ def _molecules(entry):
     return entry.molecules if hasattr(entry, "cell_angstrom") else entry.fragments
 
 
+def heaviest_halogen(entry) -> tuple[str | None, str | None]:
+    """The heaviest halogen in any molecule of ``entry`` (I, Br, Cl, F) and the element it is bonded
+    to (C for C-X, H for a hydrogen halide); (None, None) without one."""
+    for el in HALOGENS:
+        for m in _molecules(entry):
+            if el in m.symbols:
+                x = m.symbols.index(el)
+                nb = m.neighbours()[x]
+                return el, (m.symbols[nb[0]] if nb else None)
+    return None, None
+
+
 def _spec(entry, level, method, basis, keywords):
     """A lattice-energy spec for a crystal entry, an interaction-energy spec for a dimer."""
     if hasattr(entry, "cell_angstrom"):
@@ -131,8 +160,10 @@ def run_benchmark(dataset: str, entries, executor: Executor, level: int | str, m
     for entry, res in zip(entries, results):
         if res.success:
             value = res.values[f"{res.spec.task}_kcal_mol"]
-            report.rows.append(BenchmarkRow(entry.name, entry.reference_kcal_mol, value, res.wall_time_s))
+            report.rows.append(BenchmarkRow(entry.name, entry.reference_kcal_mol, value, res.wall_time_s,
+                                            None, *heaviest_halogen(entry)))
         else:
             report.rows.append(BenchmarkRow(entry.name, entry.reference_kcal_mol, None, res.wall_time_s,
-                                            f"{res.error.kind.value}: {res.error.message}"))
+                                            f"{res.error.kind.value}: {res.error.message}",
+                                            *heaviest_halogen(entry)))
     return report

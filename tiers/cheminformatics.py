@@ -7,7 +7,7 @@ from typing import Sequence
 from ..chem.conformers import conformer_ensemble
 from ..chem.molecule import Molecule
 from .errors import InputError
-from .harness import Harness, Outcome
+from .harness import Harness, Outcome, engine_version
 from .spec import CalcSpec
 
 
@@ -58,9 +58,7 @@ class RDKitHarness(Harness):
 
     @classmethod
     def versions(cls) -> dict[str, str]:
-        import rdkit
-
-        return {"rdkit": rdkit.__version__}
+        return {"rdkit": engine_version("rdkit")}
 
     def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
         mol = _combined(fragments)

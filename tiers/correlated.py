@@ -31,9 +31,10 @@ from typing import Sequence
 from ..chem.molecule import Molecule
 from .counterpoise import choose_interaction, counterpoise_energies
 from .errors import CalcError, ConvergenceError, InputError, ResourceError
-from .harness import KCAL_PER_HARTREE, Harness, Outcome
+from .harness import KCAL_PER_HARTREE, Harness, Outcome, engine_version
 from .pyscf_common import (
-    SCF_DEFAULTS, available_memory_mb, build_mole, default_max_memory_mb, n_frozen_core, run_scf, scf_seconds,
+    SCF_DEFAULTS, SCFScratch, available_memory_mb, build_mole, default_max_memory_mb, n_frozen_core, run_resumable,
+    run_scf, scf_seconds,
 )
 from .spec import CalcSpec
 
@@ -147,9 +148,13 @@ class PySCFCorrelatedHarness(Harness):
 
     @classmethod
     def versions(cls) -> dict[str, str]:
-        import pyscf
+        return {"pyscf": engine_version("pyscf")}
 
-        return {"pyscf": pyscf.__version__}
+    scf_scratch: SCFScratch | None = None  # set while run() runs with a store (SCF restart)
+
+    def run(self, spec: CalcSpec) -> Outcome:
+        """As the base class, with each HF SCF resumable after an interruption (:func:`run_resumable`)."""
+        return run_resumable(self, spec, super().run)
 
     def estimate_seconds(self, spec: CalcSpec) -> float:
         """The calibrated cost model (:func:`estimate_cost`) of every basis the spec runs; where it
@@ -234,7 +239,7 @@ class PySCFCorrelatedHarness(Harness):
             mf = scf.RHF(m)
             return mf.density_fit() if kw["density_fit_hf"] else mf
 
-        run = run_scf(make_mf, mol, kw, f"{label}/{basis}")
+        run = run_scf(make_mf, mol, kw, f"{label}/{basis}", scratch=self.scf_scratch)
         mf = run.mf
         frozen = n_frozen_core(mol) if kw["frozen_core"] else 0
         method = _method_key(spec.method)

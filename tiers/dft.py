@@ -42,10 +42,12 @@ from .ase_bridge import relax
 from .counterpoise import choose_interaction, counterpoise_energies
 from .ensembles import ENSEMBLE_PARAMETERS, Conformer, conformers_task, isomer_energies_task
 from .errors import ConvergenceError, InputError
-from .harness import KCAL_PER_EV, KCAL_PER_HARTREE, Harness, Outcome, combined_geometry, split_coords
+from .harness import (
+    KCAL_PER_EV, KCAL_PER_HARTREE, Harness, Outcome, combined_geometry, engine_version, split_coords,
+)
 from .pyscf_common import (
     BOHR_PER_ANGSTROM, BUCKINGHAM_PER_AU, DEBYE_PER_AU, SCF_DEFAULTS, build_mole, choose_device,
-    default_max_memory_mb, run_scf, scf_seconds, total_dm, worst_strategy,
+    SCFScratch, default_max_memory_mb, run_resumable, run_scf, scf_seconds, total_dm, worst_strategy,
 )
 from .spec import CalcSpec
 
@@ -287,15 +289,16 @@ class PySCFDFTHarness(Harness):
 
     @classmethod
     def versions(cls) -> dict[str, str]:
-        import dftd3
-        import pyscf
-
-        out = {"pyscf": pyscf.__version__, "dftd3": getattr(dftd3, "__version__", "unknown")}
+        out = {"pyscf": engine_version("pyscf"), "dftd3": engine_version("dftd3")}
         if choose_device() == "gpu":
-            import gpu4pyscf
-
-            out["gpu4pyscf"] = gpu4pyscf.__version__
+            out["gpu4pyscf"] = engine_version("gpu4pyscf", "gpu4pyscf-cuda12x", "gpu4pyscf-cuda11x", "gpu4pyscf")
         return out
+
+    scf_scratch: SCFScratch | None = None  # set while run() runs with a store (SCF restart)
+
+    def run(self, spec: CalcSpec) -> Outcome:
+        """As the base class, with each SCF resumable after an interruption (:func:`run_resumable`)."""
+        return run_resumable(self, spec, super().run)
 
     def check(self, spec: CalcSpec) -> None:
         super().check(spec)
@@ -327,13 +330,13 @@ class PySCFDFTHarness(Harness):
             return _with_solvent(mf, kw)
 
         label = label or "+".join(f.label for f in fragments)
-        run = run_scf(make_mf, mol, kw, label, device=choose_device())
+        run = run_scf(make_mf, mol, kw, label, device=choose_device(), scratch=self.scf_scratch)
         if kw["stability"]:
             mo = run.mf.stability()[0]
             if run.mf.mo_coeff is not None and not np.allclose(np.asarray(mo), np.asarray(run.mf.mo_coeff)):
                 run.warnings.append(f"{label}: SCF solution was unstable; re-converged from the stable direction")
                 dm = run.mf.make_rdm1(mo, run.mf.mo_occ)
-                run = run_scf(make_mf, mol, kw, label, device=run.device, dm0=dm)
+                run = run_scf(make_mf, mol, kw, label, device=run.device, dm0=dm, scratch=self.scf_scratch)
         return mol, run
 
     def _dispersion(self, fragments: Sequence[Molecule], spec: CalcSpec, gradient: bool = False):

@@ -11,7 +11,11 @@ import paths so that listing harnesses never imports an engine.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.metadata
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
@@ -60,6 +64,51 @@ def split_coords(fragments: Sequence[Molecule], coords_angstrom) -> list[Molecul
     return out
 
 
+@functools.lru_cache(maxsize=None)
+def package_version(*distributions: str) -> str | None:
+    """The installed version of the first of ``distributions`` present, from its package metadata
+    (read once per process, never by importing the package); None when none is installed."""
+    for name in distributions:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def engine_version(module: str, *distributions: str) -> str:
+    """An engine's version as ``module.__version__`` spells it (the form cache keys hold), read from
+    the metadata of ``distributions`` (default: the module's name); the module is imported only
+    where no metadata says. RDKit pads its month ("2026.09.1") where the metadata does not ("2026.9.1")."""
+    version = package_version(*(distributions or (module,)))
+    if version is None:
+        return str(getattr(importlib.import_module(module), "__version__", "unknown"))
+    if module == "rdkit":
+        m = re.fullmatch(r"(\d{4})\.(\d+)\.(\d+)", version)
+        if m is None:  # a form we cannot translate: ask RDKit itself
+            return importlib.import_module("rdkit").__version__
+        return f"{m[1]}.{int(m[2]):02d}.{m[3]}"
+    return version
+
+
+@functools.lru_cache(maxsize=None)
+def module_present(name: str) -> bool:
+    """Whether module ``name`` (dotted) can be found here, without importing it or its packages."""
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    from importlib.machinery import PathFinder
+
+    path = None
+    for i, part in enumerate(name.split(".")):
+        spec = PathFinder.find_spec(".".join(name.split(".")[:i + 1]), path)
+        if spec is None:
+            return False
+        path = spec.submodule_search_locations
+        if path is None and i < name.count("."):
+            return False  # a plain module where a package was needed
+    return True
+
+
 class Harness:
     """Base class: subclasses set the class attributes and implement ``energy``.
 
@@ -88,17 +137,14 @@ class Harness:
 
     @classmethod
     def found(cls) -> bool:
-        """Whether the engine is installed and usable here (its ``engine_modules`` import)."""
-        for module in cls.engine_modules:
-            try:
-                importlib.import_module(module)
-            except (ImportError, OSError):
-                return False
-        return True
+        """Whether the engine is installed here: its ``engine_modules`` can be found (looked up once
+        per process without importing them, so a warm run asks no engine to load)."""
+        return all(module_present(module) for module in cls.engine_modules)
 
     @classmethod
     def versions(cls) -> dict[str, str]:
-        """Engine versions, part of the cache key."""
+        """Engine versions, part of the cache key: read from package metadata
+        (:func:`engine_version`), never by importing the engine."""
         raise NotImplementedError
 
     @property

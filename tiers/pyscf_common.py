@@ -8,6 +8,7 @@ functions so that importing this module stays cheap.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass, field
@@ -122,7 +123,9 @@ def choose_device() -> str:
     return "gpu" if ok else "cpu"
 
 
+@functools.lru_cache(maxsize=None)
 def gpu_available() -> bool:
+    """Whether gpu4pyscf and a CUDA device are here (asked once per process: the answer imports CuPy)."""
     try:
         import cupy
         import gpu4pyscf  # noqa: F401
@@ -130,6 +133,69 @@ def gpu_available() -> bool:
         return cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:  # ImportError, CUDA driver errors
         return False
+
+
+# ------------------------------------------------------------- SCF restart
+class SCFScratch:
+    """Where the SCFs of one spec keep their state (PySCF chkfiles) while it runs: a folder named by
+    the spec's cache key under ``<store's directory>/scf_scratch``. PySCF writes the orbitals every
+    cycle, so a rerun of the same spec after a kill starts each SCF from its last density;
+    :meth:`clean` removes the folder once the result is stored."""
+
+    def __init__(self, cache_dir, cache_key: str):
+        from pathlib import Path
+
+        self.directory = Path(cache_dir) / "scf_scratch" / cache_key[:40]
+
+    def chkfile(self, mol, label: str) -> str:
+        """The chkfile of one SCF of the spec: named by its label, geometry, basis, ghosts and spin."""
+        import hashlib
+
+        what = repr((label, mol._atom, mol.basis, mol.charge, mol.spin, mol.cart))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return str(self.directory / f"{hashlib.sha256(what.encode()).hexdigest()[:24]}.chk")
+
+    def clean(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def run_resumable(harness, spec, run):
+    """``run(spec)`` with ``harness.scf_scratch`` set to the spec's :class:`SCFScratch` (when the harness
+    has a store's directory, ``harness.cache_dir``), cleaned when ``run`` returns or fails in a way that
+    is stored (a CalcError); kept when the process is interrupted, for the rerun to resume from."""
+    from .errors import CalcError
+
+    scratch = SCFScratch(harness.cache_dir, spec.cache_key(harness.versions())) \
+        if harness.cache_dir is not None else None
+    harness.scf_scratch = scratch
+    try:
+        outcome = run(spec)
+    except CalcError:
+        if scratch is not None:
+            scratch.clean()
+        raise
+    finally:
+        harness.scf_scratch = None
+    if scratch is not None:
+        scratch.clean()
+    return outcome
+
+
+def _restart_dm(mf, chkfile: str | None, label: str):
+    """The density saved in ``chkfile`` by an earlier, interrupted run of the same SCF (None: none,
+    or unreadable: a kill mid-write, then it starts afresh)."""
+    if not chkfile or not os.path.exists(chkfile):
+        return None
+    try:
+        dm = mf.from_chk(chkfile)
+    except Exception as exc:  # a truncated HDF5 file: start from the usual guess
+        log.info("%s: cannot read SCF checkpoint %s (%s); starting afresh", label, chkfile, exc)
+        os.remove(chkfile)
+        return None
+    log.info("%s: SCF restarts from the density in %s", label, chkfile)
+    return dm
 
 
 # ----------------------------------------------------------------------- SCF
@@ -141,12 +207,15 @@ class SCFRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=None) -> SCFRun:
+def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=None,
+            scratch: SCFScratch | None = None) -> SCFRun:
     """Converge an SCF with a fallback ladder: DIIS, then a level shift (0.3 Eh), then
     second-order (Newton). Raises ConvergenceError when none converges.
 
     ``make_mf(mol)`` returns a fresh, configured mean-field object (RKS/UKS/RHF...);
     ``keywords`` may set ``conv_tol``, ``max_cycle`` and ``level_shift`` (else :data:`SCF_DEFAULTS`).
+    ``scratch``: the spec's :class:`SCFScratch`; the SCF then saves its orbitals there every cycle
+    and, without a ``dm0``, starts from the density an interrupted run of it left.
     """
     settings = {**SCF_DEFAULTS, **keywords}
     max_cycle = int(settings["max_cycle"])
@@ -154,10 +223,14 @@ def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=N
     level_shift = float(settings["level_shift"])
     warnings: list[str] = []
 
+    chkfile = scratch.chkfile(mol, label) if scratch is not None else None
+
     def configured(mf):
         mf.max_cycle = max_cycle
         mf.conv_tol = conv_tol
         mf.verbose = 0
+        if chkfile:
+            mf.chkfile = chkfile
         return mf
 
     def on_device(mf):
@@ -168,7 +241,10 @@ def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=N
     def to_cpu(mf):
         return mf.to_cpu() if device == "gpu" else mf
 
-    mf = on_device(configured(make_mf(mol)))
+    mf = configured(make_mf(mol))
+    if dm0 is None:
+        dm0 = _restart_dm(mf, chkfile, label)
+    mf = on_device(mf)
     mf.kernel(dm0=dm0)
     strategy = "diis"
     if not mf.converged:

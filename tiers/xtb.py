@@ -46,7 +46,7 @@ from ..chem.molecule import Molecule
 from .ase_bridge import OPTIMIZERS, Evaluate, relax
 from .ensembles import ENSEMBLE_PARAMETERS, Conformer, conformers_task, isomer_energies_task
 from .errors import CalcError, ConvergenceError, EngineMissingError, InputError
-from .harness import KCAL_PER_HARTREE, Harness, Outcome, combined_geometry
+from .harness import KCAL_PER_HARTREE, Harness, Outcome, combined_geometry, package_version
 from .periodic import DEFAULT_RELAX
 from .spec import CalcSpec
 
@@ -260,11 +260,11 @@ class XTBHarness(Harness):
 
     @classmethod
     def versions(cls) -> dict[str, str]:
-        try:
-            # "recipe" is bumped when a result changes for the same spec (2: periodic cells as supercells)
-            return {"tblite": metadata.version("tblite"), "recipe": "2"}
-        except metadata.PackageNotFoundError:
-            raise EngineMissingError("tblite is not installed (pip install tblite)") from None
+        version = package_version("tblite")  # metadata, read once per process
+        if version is None:
+            raise EngineMissingError("tblite is not installed (pip install tblite)")
+        # "recipe" is bumped when a result changes for the same spec (2: periodic cells as supercells)
+        return {"tblite": version, "recipe": "2"}
 
     def settings(self, spec: CalcSpec) -> dict[str, Any]:
         out = super().settings(spec)

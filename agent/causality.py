@@ -1,0 +1,241 @@
+"""Cause or consequence, by calculation.
+
+When two or more causes are supported, each one's decisive observable is computed on the *other's*
+counterfactual of the target (chem.counterfactuals: the feature removed, little else changed), at the tier
+where its verdict was made, through the task catalogue (agent.observables), never an engine. Then, for a
+pair A, B (:func:`pair_verdict`):
+
+- B's separation from the analogs falls to 1 sigma of a difference or less when A's feature is removed,
+  while A's survives B's removal (or B has no feature to remove): B is a *consequence* of A, and A is
+  the root cause;
+- both survive: *independent* contributions;
+- neither, or nothing known: the evidence does *not decide*.
+
+The template priors (:data:`PRIORS`, and a hypothesis's ``mechanism_of``) choose which pairs to test
+first and how a mechanism is worded; the verdict rests on the numbers alone, and says when it overturned
+the prior.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations
+from typing import NamedTuple
+
+from ..chem.counterfactuals import Counterfactual, NoCounterfactual, counterfactual
+from .evidence import NOT_SEPARATE_Z, best_evidence, compare
+from .observables import TIER_LEVEL, NotApplicable, estimate_seconds, is_structural, observable, specs_for
+from .state import (Action, CausalPair, CausalTest, Evidence, Hypothesis, InvestigationView, PlannedCalc,
+                    ResultRef, SeriesMember, result_id)
+
+CF_SEP = "~without:"
+# (root, consequence) pairs the library expects: which to test first, and the wording of a mechanism
+PRIORS = {
+    ("intramolecular_hbond", "dipole_antiparallel"): "the H-bonded conformer sets the molecule's dipole",
+    ("intramolecular_hbond", "hbond_motif"): "the locked donor is hidden from intermolecular H-bonds",
+    ("tautomerism", "dipole_antiparallel"): "the tautomer sets the dipole",
+    ("tautomerism", "hbond_motif"): "the tautomer sets the donor/acceptor pattern",
+    ("halogen_bond", "dipole_antiparallel"): "the C-X bonds set the dipole",
+    ("halogen_bond", "dispersion_polarisability"): "the heavy halogen carries the polarisability",
+    ("halogen_bond", "pi_stacking_quadrupole"): "the halogens reshape the ring's quadrupole",
+}
+# ensemble observables with a meaning at one fixed geometry (a geometry counterfactual is one conformer)
+FIXED_GEOMETRY_TASK = {"dipole": "properties"}
+
+
+class PairOutcome(NamedTuple):
+    verdict: str                # consequence | independent | undecided
+    root: str | None
+    consequence: str | None
+    reason: str
+
+
+def pair_verdict(a: str, b: str, b_without_a: bool | None, a_without_b: bool | None) -> PairOutcome:
+    """The verdict on causes ``a`` and ``b`` from whether each one's separation survives the other's
+    removal (True: survives, above 1 sigma; False: gone; None: not known)."""
+    if b_without_a is False and a_without_b is not False:
+        one_way = "" if a_without_b else f" (tested one way: {a}'s observable is not defined on {b}'s counterfactual)"
+        return PairOutcome("consequence", a, b, f"{b}'s separation vanishes when {a}'s feature is removed, "
+                                                f"while {a}'s survives{one_way}: {b} acts through {a}")
+    if a_without_b is False and b_without_a is not False:
+        flipped = pair_verdict(b, a, a_without_b, b_without_a)
+        return flipped
+    if b_without_a and a_without_b:
+        return PairOutcome("independent", None, None, f"each separation survives the other's removal: {a} and {b} "
+                                                      "are independent contributions")
+    if b_without_a is False and a_without_b is False:
+        return PairOutcome("undecided", None, None, f"both separations vanish when the other's feature is removed: "
+                                                    "the evidence does not decide which explains which")
+    return PairOutcome("undecided", None, None, f"not enough counterfactual numbers for {a} and {b} "
+                                                "(a counterfactual missing, pending or failed): the evidence does "
+                                                "not decide")
+
+
+def prior_root(a: Hypothesis, b: Hypothesis) -> str | None:
+    """Which of the pair the priors name the root cause, if any."""
+    if b.mechanism_of == a.id or (a.category, b.category) in PRIORS:
+        return a.id
+    if a.mechanism_of == b.id or (b.category, a.category) in PRIORS:
+        return b.id
+    return None
+
+
+def supported_causes(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
+    return [h for h in hypotheses if h.kind == "cause" and h.status in ("supported", "root-cause")]
+
+
+def pairs(hypotheses: list[Hypothesis]) -> list[tuple[Hypothesis, Hypothesis]]:
+    """Unordered pairs of supported causes, those with a prior first."""
+    sup = sorted(supported_causes(hypotheses), key=lambda h: (h.priority, h.id))
+    out = [(a, b) for i, a in enumerate(sup) for b in sup[i + 1:]]
+    return sorted(out, key=lambda p: prior_root(*p) is None)
+
+
+def decisive_evidence(h: Hypothesis, evidence: list[Evidence]) -> Evidence | None:
+    """The evidence ``h``'s verdict rests on: its first separating decisive energetic observable (else a
+    structural one)."""
+    evs = [best_evidence(evidence, u.observable) for u in h.observables if u.role == "decisive"]
+    evs = [e for e in evs if e is not None and e.verdict == "separates"]
+    return next((e for e in evs if not is_structural(e.observable)), evs[0] if evs else None)
+
+
+def cf_label(target: str, category: str) -> str:
+    return f"{target}{CF_SEP}{category}"
+
+
+def cf_member(cf: Counterfactual, target: str) -> SeriesMember:
+    name = cf_label(target, cf.category)
+    return SeriesMember(name=name, smiles=cf.molecule.smiles, role="proposed", molecule=cf.molecule.model_dump())
+
+
+def cf_spec(name: str, cf: Counterfactual, tier: int):
+    """The spec of observable ``name`` on a counterfactual: through the catalogue; a geometry counterfactual
+    (one conformer) gets the fixed-geometry task of an ensemble observable, or raises NoCounterfactual."""
+    obs = observable(name)
+    if cf.kind == "geometry" and obs.task == "conformers":
+        if name not in FIXED_GEOMETRY_TASK:
+            raise NoCounterfactual(f"{name} is a property of the conformer ensemble; one counterfactual conformer "
+                                   "does not define it")
+        from ..tiers.catalogue import make_spec
+
+        return make_spec(FIXED_GEOMETRY_TASK[name], [cf.molecule], level=TIER_LEVEL[tier])
+    return specs_for(name, cf.molecule, tier)[0]
+
+
+# ------------------------------------------------------------------ the tests, from the state
+def _survives(t: CausalTest, value: float | None) -> CausalTest:
+    """``t`` with the counterfactual's value compared against the analogs (compare: effect over sc)."""
+    values = [a.value for a in t.analogs if a.value is not None]
+    if value is None or not values:
+        return t.model_copy(update={"counterfactual": value})
+    _, z, _ = compare(value, values, t.sigma, t.direction)
+    return t.model_copy(update={"counterfactual": value, "z_counterfactual": round(z, 3),
+                                "survives": bool(z > NOT_SEPARATE_Z)})
+
+
+def one_test(v: InvestigationView, removed: Hypothesis, tested: Hypothesis, store) -> CausalTest:
+    """``tested``'s decisive observable on the target's counterfactual for ``removed``, as far as the state
+    knows it (a calculation not yet run is ``pending``)."""
+    from .calculations import value_of
+
+    tid = f"{tested.id}{CF_SEP}{removed.id}"
+    e = decisive_evidence(tested, v.evidence)
+    if e is None:
+        return CausalTest(id=tid, removed=removed.id, tested=tested.id, observable="", tier=-1, status="untestable",
+                          note=f"{tested.id} has no separating decisive observable")
+    target = v.series.target
+    t = CausalTest(id=tid, removed=removed.id, tested=tested.id, observable=e.observable, tier=e.tier, unit=e.unit,
+                   direction=e.direction, molecule=cf_label(target.name, removed.category), target=e.target.value,
+                   analogs=e.analogs, sigma=e.sigma, z_target=e.z)
+    try:
+        cf = counterfactual(removed.category, target.mol())
+        t = t.model_copy(update={"changes": cf.changes, "keeps": cf.keeps})
+        cf_spec(e.observable, cf, e.tier)
+    except NotApplicable as na:
+        if na.value is None:
+            return t.model_copy(update={"status": "untestable", "note": str(na)})
+        return _survives(t, na.value).model_copy(update={"status": "absent", "note": str(na)})
+    except NoCounterfactual as no:
+        return t.model_copy(update={"status": "untestable", "note": str(no)})
+    except Exception as exc:  # a builder that cannot handle this molecule
+        return t.model_copy(update={"status": "failed", "note": f"could not build the counterfactual: {exc}"})
+    ref = next((r for r in v.results if r.id == result_id(e.observable, e.tier, t.molecule)), None)
+    if ref is None:
+        return t
+    val = value_of(e.observable, cf_member(cf, target.name), ref, store)
+    status = {"computed": "computed", "absent": "absent"}.get(val.status, "failed")
+    return _survives(t, val.value).model_copy(update={"status": status, "note": val.note})
+
+
+def causal_tests(v: InvestigationView, store) -> list[CausalTest]:
+    """Every test the supported causes call for (both directions of each pair), as the state knows them."""
+    if v.series is None:
+        return []
+    return [one_test(v, x, y, store) for a, b in pairs(v.hypotheses) for x, y in ((a, b), (b, a))]
+
+
+def causal_verdicts(tests: list[CausalTest], hypotheses: list[Hypothesis]) -> list[CausalPair]:
+    """The pair verdicts of the supported causes from their tests."""
+    by_id = {t.id: t for t in tests}
+    out = []
+    for a, b in pairs(hypotheses):
+        ab, ba = by_id.get(f"{b.id}{CF_SEP}{a.id}"), by_id.get(f"{a.id}{CF_SEP}{b.id}")
+        o = pair_verdict(a.id, b.id, ab.survives if ab else None, ba.survives if ba else None)
+        other = by_id.get(f"{o.root}{CF_SEP}{o.consequence}")  # the root's own test, when it could not run
+        if o.verdict == "consequence" and (other is None or other.status in ("pending", "failed")):
+            why = other.status if other is not None else "missing"
+            o = PairOutcome("undecided", None, None, f"{o.consequence}'s separation vanishes without {o.root}'s "
+                                                     f"feature, but {o.root}'s own test is {why}: not decided yet")
+        prior = prior_root(a, b)
+        stand = "none" if prior is None or o.root is None else ("agrees" if prior == o.root else "overturned")
+        out.append(CausalPair(id=f"{a.id}|{b.id}", pair=[a.id, b.id], verdict=o.verdict, root=o.root,
+                              consequence=o.consequence, reason=o.reason, prior=stand,
+                              tests=[t.id for t in (ab, ba) if t is not None]))
+    return out
+
+
+def consequences(verdicts: list[CausalPair]) -> dict[str, str]:
+    """consequence id -> root id, from the verdicts."""
+    return {p.consequence: p.root for p in verdicts if p.verdict == "consequence" and p.consequence}
+
+
+# ------------------------------------------------------------------ planning
+def causal_actions(v: InvestigationView) -> list[Action]:
+    """The counterfactual calculations still to run: pending tests not yet attempted."""
+    done = {r.id for r in v.results}
+    return [Action(kind="causal_test", observable=t.observable, tier=t.tier, hypothesis_id=t.removed, text=t.tested,
+                   decisive=True)
+            for t in v.causal_tests if t.status == "pending" and result_id(t.observable, t.tier, t.molecule) not in done]
+
+
+def plan_causal_calcs(actions: list[Action], v: InvestigationView) -> tuple[list[PlannedCalc], list[ResultRef]]:
+    """The calculations of causal_test actions on the target's counterfactuals; a failure to build, or a
+    budget too small, is a ref with its reason (so the test is not planned again)."""
+    target = v.series.target
+    planned, no_calc, left = [], [], v.budget.left_s
+    for a in actions:
+        removed = v.hypothesis(a.hypothesis_id or "")
+        name = cf_label(target.name, removed.category if removed else str(a.hypothesis_id))
+        try:
+            cf = counterfactual(removed.category, target.mol())
+            spec = cf_spec(a.observable, cf, a.tier)
+        except Exception as exc:
+            no_calc.append(ResultRef.without_calc(a.observable, a.tier, name, error=f"counterfactual: {exc}"))
+            continue
+        est = estimate_seconds(spec)
+        if est > left:
+            no_calc.append(ResultRef.without_calc(a.observable, a.tier, name, error=f"skipped: over budget (its "
+                                                  f"estimated {est:.0f} s exceeds the {left:.0f} s left)"))
+            continue
+        left -= est
+        planned.append(PlannedCalc(spec=spec.model_dump(mode="json"), observable=a.observable, tier=a.tier,
+                                   molecule=name, estimate_s=est, decisive=True))
+    return planned, no_calc
+
+
+def reasoning(v: InvestigationView, actions: list[Action]) -> str:
+    """The planner's words for a causal step."""
+    sup = ", ".join(h.id for h in supported_causes(v.hypotheses))
+    tests = "; ".join(f"{a.observable} (for {a.text}) at tier {a.tier} on {v.series.target.name} without "
+                      f"{a.hypothesis_id}'s feature" for a in actions)
+    return (f"{sup} all separate the target, so I test which explains which: each one's decisive observable on "
+            f"the other's counterfactual, at the tier of its verdict: {tests}.")
