@@ -21,6 +21,7 @@ Tier names and short labels come from the one tier table, ``tiers.levels``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import base64
 import html
 import importlib
@@ -381,11 +382,12 @@ def ladder_figure(v, observables: Sequence[str] | None = None) -> Plot | None:
 Cell = Union[str, Sequence[str]]  # a table cell: text, or lines (one per item)
 
 
-class Block:
+class Block(ABC):
     """A piece of a section. ``markdown()`` is its report.md text; ``html(md)`` renders it (markdown-it)."""
 
+    @abstractmethod
     def markdown(self) -> str:
-        raise NotImplementedError
+        """The block as Markdown."""
 
     def html(self, md: "MarkdownIt") -> str:
         return md.render(self.markdown())
