@@ -304,6 +304,65 @@ def batch(
         raise typer.Exit(1)
 
 
+# ------------------------------------------------------------------ crystal
+@app.command()
+def crystal(
+    file: Path = typer.Argument(..., help="A CIF file."),
+    level: list[str] = typer.Option([], "--tier", "-t", help="Pair energies at this tier (repeat): classical, "
+                                    "xtb (GFN1-xTB, the lattice-energy method), dft (counterpoise, the strongest "
+                                    "pairs), ce-1p (CrystalExplorer's model, occpy)."),
+    pairs: bool = typer.Option(False, "--pairs", help="Print the table of symmetry-unique pairs."),
+    cutoff: float = typer.Option(3.8, help="The pair shell: closest atom-atom distance (Å)."),
+    radius: float = typer.Option(20.0, help="Centroid radius (Å) of the pair sums at tiers 1-2."),
+    periodic: bool = typer.Option(True, "--periodic/--no-periodic", help="Compare each pair sum with the periodic "
+                                  "lattice energy at the same geometry (tiers 1-2)."),
+    framework: Optional[Path] = typer.Option(None, "--framework", help="Write the energy framework as PNG "
+                                             "(classical shell energies when no --tier is given)."),
+    fingerprint: Optional[Path] = typer.Option(None, "--fingerprint", help="Write the Hirshfeld d_i/d_e "
+                                               "fingerprint as PNG (occpy)."),
+    cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary, pairs and energies as JSON."),
+):
+    """A crystal structure as evidence: its summary, the symmetry-unique pairs with their contacts
+    and energies per tier, and the pair-sum lattice energy against the periodic one."""
+    from ..chem.errors import MoleculeError
+    from ..tiers.errors import CalcError
+    from . import crystal_views as views
+
+    try:
+        from ..chem.crystal import read_cif
+
+        structure = read_cif(file)
+        if structure.cell_matrix is None:
+            fail(f"{file}: no readable unit cell, so no crystal packing to analyse", code=1)
+        levels = list(level) or (["classical"] if framework is not None else [])   # a framework needs energies
+        report = views.crystal_report(structure, levels, _store(cache_dir), cutoff, radius if level else None,
+                                      periodic=periodic)
+        if fingerprint is not None:
+            from ..tiers.crystal_energies import hirshfeld_fingerprint
+
+            fp = hirshfeld_fingerprint(structure)
+            views.fingerprint_figure([fp]).save(fingerprint)
+            report["fingerprint"] = {"path": str(fingerprint), "surface_area_angstrom2": fp.surface_area,
+                                     "shares": fp.shares()}
+        if framework is not None:
+            name = next(iter(report["levels"]))
+            views.framework_figure(structure, report["_pair_set"], report["_energies"][name],
+                                   title=f"{structure.name}: energy framework, {report['levels'][name]}").save(framework)
+            report["framework"] = {"path": str(framework), "level": report["levels"][name]}
+    except MoleculeError as exc:
+        fail(str(exc), code=1)
+    except (CalcError, ValueError, RuntimeError, ImportError, OSError) as exc:
+        fail(f"{file}: {exc}", code=1)
+    if as_json:
+        typer.echo(json.dumps(views.public(report), indent=2, default=str))
+        return
+    views.print_report(report, _console(), show_pairs=pairs or bool(level))
+    for key in ("framework", "fingerprint"):
+        if key in report:
+            _console().print(f"{key} written to {report[key]['path']}", highlight=False)
+
+
 # ---------------------------------------------------------------- benchmark
 @app.command()
 def benchmark(
@@ -320,6 +379,12 @@ def benchmark(
     cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Use the result store (--no-cache: a throw-away "
                                "store, so every calculation really runs)."),
+    cbs: bool = typer.Option(False, "--cbs", help="Tier 4: extrapolate to the basis-set limit from --cbs-bases; "
+                             "for CCSD(T) the focal point: DF-MP2/CBS plus [CCSD(T) - MP2] in the pair's "
+                             "double-zeta basis."),
+    cbs_bases: str = typer.Option("aug-cc-pVTZ,aug-cc-pVQZ", "--cbs-bases", help="The two bases of --cbs."),
+    keyword: list[str] = typer.Option([], "--keyword", "-k", help="Engine keyword KEY=JSON, e.g. "
+                                      "-k delta_basis=aug-cc-pVTZ."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ):
     """Errors against a reference set: dimer interaction energies vs CCSD(T)/CBS, or X23 lattice
@@ -331,16 +396,23 @@ def benchmark(
     from ..tiers.benchmark import load_dataset, run_benchmark
     from ..tiers.catalogue import resolve_level
 
+    keywords = _keywords(keyword)
+    if cbs:
+        keywords["cbs"] = [b.strip() for b in cbs_bases.split(",") if b.strip()]
     try:
-        resolve_level(level, method, basis)
+        if resolve_level(level, method, basis).tier != 4 and "cbs" in keywords:
+            fail("--cbs extrapolates correlated (tier 4) energies; use --tier mp2 or --tier 'ccsd(t)'")
         entries = load_dataset(dataset, str(data) if data else None, subset)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     store = _store(Path(tempfile.mkdtemp(prefix="tierchem-bench-")) if not cache else cache_dir)
     with _executor(executor, store) as ex, _progress() as progress:
         bar = progress.add_task(f"{dataset} ({level})", total=len(entries))
-        report = run_benchmark(dataset, entries, ex, level, method, basis,
-                               progress=lambda r: progress.advance(bar))
+        try:
+            report = run_benchmark(dataset, entries, ex, level, method, basis,
+                                   progress=lambda r: progress.advance(bar), **keywords)
+        except ValueError as exc:  # a keyword the spec refuses
+            fail(_pydantic_line(exc))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return

@@ -175,7 +175,8 @@ def run_design(v: InvestigationView, runner: Runner, store=None, background: boo
     from ..chem.analogs import generate_analogs
 
     pool = generate_analogs(v.series.target.smiles, [m.smiles for m in v.series.members], exclude,
-                            max_candidates=min(50, POOL_FACTOR * n_want))
+                            max_candidates=min(50, POOL_FACTOR * n_want),
+                            cache_dir=getattr(store, "content_dir", None))
     dp = _Pass(v, preds, [c for c in map(Candidate.embed, pool) if c.mol is not None])
     used = _stage(runner, dp)
     scored, used_stored, changes = dp.use_stored_for_best(store)

@@ -433,8 +433,7 @@ def markdown(v: InvestigationView, store=None, figures: dict[str, FigureFile] | 
 def figure_cache_dir(run_dir: Path, store=None) -> Path:
     """Where pictures are kept by the content they show: next to the result store they draw on
     (so a new run over a warm store draws nothing), else in the run directory."""
-    path = getattr(store, "path", None)
-    return Path(path).parent / "figures" if path is not None else Path(run_dir) / ".figure_cache"
+    return getattr(store, "content_dir", None) or Path(run_dir) / ".figure_cache"
 
 
 def make_figures(v: InvestigationView, cache_dir: Path | None = None) -> dict[str, FigureFile]:

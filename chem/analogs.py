@@ -102,11 +102,15 @@ class Analog(BaseModel):
 
 
 # =================================================================== public API
+ANALOGS_RECIPE = "1"  # bump when an edit or the scoring changes what generate_analogs returns
+
+
 def generate_analogs(
     target_smiles: str,
     series_smiles: Iterable[str] = (),
     exclude_elements: Iterable[str] = frozenset(),
     max_candidates: int = 50,
+    cache_dir: str | os.PathLike | None = None,
 ) -> list[Analog]:
     """Confirmatory analogs of ``target_smiles``: valid, unique, new and allowed.
 
@@ -114,7 +118,35 @@ def generate_analogs(
     ``exclude_elements`` are element symbols no candidate may contain (``{"I"}`` is a
     scientist's "no iodine"); at most ``max_candidates`` are returned, chosen
     round-robin over the transformations in the order of ``TRANSFORMATIONS``.
+    ``cache_dir``: where a pool is kept by its inputs (with RDKit's version), so that a
+    re-run reads it instead of scoring every candidate again (the SA table alone takes ~2 s).
     """
+    if isinstance(series_smiles, str):  # one SMILES given instead of a list
+        series_smiles = [series_smiles]
+    series_smiles = list(series_smiles)
+    exclude_elements = sorted(exclude_elements)
+    if cache_dir is None:
+        return _generate_analogs(target_smiles, series_smiles, exclude_elements, max_candidates)
+    import hashlib
+    import json
+    from importlib.metadata import version
+    from pathlib import Path
+
+    inputs = [target_smiles, series_smiles, exclude_elements, max_candidates, version("rdkit"), ANALOGS_RECIPE]
+    key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:32]
+    path = Path(cache_dir) / f"analogs-{key}.json"
+    if path.exists():
+        return [Analog.model_validate(a) for a in json.loads(path.read_text())]
+    out = _generate_analogs(target_smiles, series_smiles, exclude_elements, max_candidates)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps([a.model_dump() for a in out]))
+    os.replace(tmp, path)  # whole or absent, with writers side by side
+    return out
+
+
+def _generate_analogs(target_smiles: str, series_smiles: list[str], exclude_elements: list[str],
+                      max_candidates: int) -> list[Analog]:
     from rdkit import Chem
 
     if max_candidates < 0:
@@ -123,8 +155,6 @@ def generate_analogs(
     target = parse_smiles(target_smiles, "target")
     target_key = _identity(target)
     known = {target_key}
-    if isinstance(series_smiles, str):  # one SMILES given instead of a list
-        series_smiles = [series_smiles]
     for k, smi in enumerate(series_smiles):
         known.add(_identity(parse_smiles(smi, f"series member {k + 1}")))
     target_name = name_molecule(target) or "target"

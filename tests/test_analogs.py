@@ -149,3 +149,19 @@ def test_names():
     assert name_molecule("FC(F)(F)c1ccc(I)cc1") == "1-iodo-4-(trifluoromethyl)benzene"
     assert name_molecule("Clc1ccccc1") == "chlorobenzene"
     assert name_molecule("c1ccc2ccccc2c1") is None  # out of scope: generated name instead
+
+
+def test_pool_kept_by_its_inputs(tmp_path, monkeypatch):
+    """A second call with the same inputs reads the pool from cache_dir and scores nothing."""
+    import tierchem.chem.analogs as analogs
+
+    first = generate_analogs(DIIODO, ["Brc1ccc(Br)cc1"], {"F"}, max_candidates=12, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("analogs-*.json"))) == 1
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("the pool was generated again")
+
+    monkeypatch.setattr(analogs, "_generate_analogs", no_scoring)
+    assert generate_analogs(DIIODO, ["Brc1ccc(Br)cc1"], {"F"}, max_candidates=12, cache_dir=tmp_path) == first
+    with pytest.raises(AssertionError):  # other inputs: another pool
+        generate_analogs(DIIODO, ["Brc1ccc(Br)cc1"], {"F"}, max_candidates=13, cache_dir=tmp_path)

@@ -48,6 +48,7 @@ def test_investigate_a_missing_series_is_one_line(tmp_path):
     (["calc", "energy", "-s", "C1CC"], "unclosed ring"),
     (["calc", "energy", "-f", "missing.xyz"], "no such file"),
     (["benchmark", "x41"], "unknown dimer dataset"),
+    (["benchmark", "s22", "--tier", "xtb", "--cbs"], "--cbs extrapolates correlated"),
 ])
 def test_bad_input_is_one_clear_line(args, message):
     r = run(*args)

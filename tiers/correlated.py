@@ -15,10 +15,22 @@ Keywords (defaults in :attr:`PySCFCorrelatedHarness.default_parameters`):
 ``counterpoise``, ``uncorrected``, ``cbs`` (e.g. ["def2-TZVP", "def2-QZVP"] or
 ["cc-pVTZ", "cc-pVQZ"]; overrides the basis), ``frozen_core``, ``max_time_s``,
 ``max_cycle`` / ``conv_tol`` / ``level_shift`` (HF), ``cc_max_cycle``,
-``density_fit_hf``.
+``density_fit_hf``, ``focal_point``, ``delta_basis``.
+
+Focal point (CCSD or CCSD(T) with ``cbs``, unless ``focal_point`` is false): the
+HF energy in the larger basis, plus the DF-MP2 correlation energy extrapolated
+from the ``cbs`` pair, plus [E_corr(CC) - E_corr(MP2)] in ``delta_basis`` (by
+default the double-zeta member of the pair's family: aug-cc-pVTZ/aug-cc-pVQZ ->
+aug-cc-pVDZ). The higher-order correlation converges far faster with the basis
+than the MP2 part (Jurecka, Sponer, Cerny & Hobza, Phys. Chem. Chem. Phys. 8,
+1985 (2006), the S22 paper, computed its references this way). A basis named
+``heavy-aug-cc-pVXZ`` puts aug-cc-pVXZ on heavy atoms and cc-pVXZ on hydrogen.
 
 SCS-MP2 scales the DF-MP2 opposite-/same-spin components (6/5, 1/3; Grimme
-2003). HF is conventional (exact integrals) unless ``density_fit_hf``.
+2003). HF is conventional (exact integrals) unless ``density_fit_hf`` is true, or it is
+"auto" (the default) and a DF-MP2 leg has more than ``DF_HF_ABOVE_NAO`` functions:
+there exact four-index integrals would cost hours (aug-cc-pVQZ water dimer: 344
+functions) while the JKFIT error in an interaction energy is ~0.01 kcal/mol.
 """
 
 from __future__ import annotations
@@ -54,8 +66,12 @@ SECONDS_PER_UNIT = {
     "df-mp2": 1.7e-8,  # per o * v^2 * naux
     "ccsd": 3.0e-9,  # per o^2 * v^4 (all iterations, ~10)
     "(t)": 2.1e-10,  # per o^3 * v^4
+    # DF-HF, all iterations, per naux * nao^2 * n_docc with the JKFIT set (naux ~1.7 nao): the
+    # aug-cc-pVQZ water dimer (344 functions, 588 auxiliary) took 46 s at a load of 10 on 2 cores
+    "df-hf": 2.5e-8,
 }
 FIXED_OVERHEAD_S = 0.5
+DF_HF_ABOVE_NAO = 200
 
 
 def cardinal_number(basis: str) -> int:
@@ -73,6 +89,16 @@ def cardinal_number(basis: str) -> int:
         return {"d": 2, "t": 3, "q": 4, "5": 5, "6": 6}[m.group(1)]
     raise InputError(f"cannot tell the cardinal number of basis {basis!r} for CBS extrapolation; "
                      "use def2-TZVP/def2-QZVP or cc-pVXZ pairs")
+
+
+def double_zeta_of(basis: str) -> str:
+    """The double-zeta member of ``basis``'s family: aug-cc-pVQZ -> aug-cc-pVDZ, def2-TZVP -> def2-SVP."""
+    if basis.lower().startswith("def2-"):
+        return "def2-SVP"
+    out, n = re.subn(r"(?i)(cc-p(?:w)?c?v)[dtq56](z)", r"\1D\2", basis)
+    if not n:
+        raise InputError(f"no double-zeta member known for basis {basis!r}; give delta_basis")
+    return out
 
 
 def helgaker_cbs(e_small: float, x_small: int, e_large: float, x_large: int) -> float:
@@ -97,8 +123,15 @@ def _method_key(method: str) -> str:
     return method.upper()
 
 
+def uses_df_hf(density_fit_hf: bool | str, method: str, nao: int) -> bool:
+    """Whether the HF reference is density-fitted (see the module notes on ``density_fit_hf``)."""
+    if density_fit_hf == "auto":
+        return _method_key(method) in ("DF-MP2", "SCS-MP2") and nao > DF_HF_ABOVE_NAO
+    return bool(density_fit_hf)
+
+
 def estimate_cost(fragments: Sequence[Molecule], method: str, basis: str, frozen_core: bool = True,
-                  n_calcs: float = 1.0) -> Cost:
+                  n_calcs: float = 1.0, density_fit_hf: bool | str = "auto") -> Cost:
     """Memory and time of ``method/basis`` on the whole system (its largest
     calculation, the dimer), times ``n_calcs`` equally sized calculations."""
     mol = build_mole(fragments, basis)
@@ -109,7 +142,11 @@ def estimate_cost(fragments: Sequence[Molecule], method: str, basis: str, frozen
     naux = 3.5 * nao  # def2 RI / JKFIT auxiliary sets are ~3-4x the orbital basis
     m = _method_key(method)
     mem = 8.0 * nao * nao * 6  # Fock, density, orbitals and DIIS vectors
-    t = SECONDS_PER_UNIT["hf"] * nao ** 4
+    if uses_df_hf(density_fit_hf, m, nao):
+        mem += 8.0 * 1.7 * nao * nao * nao / 2  # the three-index JKFIT integrals
+        t = SECONDS_PER_UNIT["df-hf"] * 1.7 * nao ** 3 * n_docc
+    else:
+        t = SECONDS_PER_UNIT["hf"] * nao ** 4
     if m in ("DF-MP2", "SCS-MP2"):
         mem += 8.0 * naux * o * v
         t += SECONDS_PER_UNIT["df-mp2"] * o * v * v * naux
@@ -134,17 +171,20 @@ class PySCFCorrelatedHarness(Harness):
     engine_modules = ("pyscf",)
     default_parameters = {
         **SCF_DEFAULTS,  # of the RHF reference
-        "density_fit_hf": False,  # conventional (exact-integral) HF
+        "density_fit_hf": "auto",  # True, False, or "auto": DF-HF for DF-MP2 legs over DF_HF_ABOVE_NAO
         "frozen_core": True,
         "cc_max_cycle": 100,
         "counterpoise": True,  # interaction_energy: Boys-Bernardi
         "uncorrected": False,
         "cbs": None,  # two bases, e.g. ["def2-TZVP", "def2-QZVP"], override the spec's basis
+        "focal_point": True,  # CC with cbs: MP2/CBS + [CC - MP2] in delta_basis (else CC in both bases)
+        "delta_basis": None,  # basis of the [CC - MP2] term; None: the cbs pair's double-zeta member
         "max_time_s": 3600,  # the cost model refuses what would take longer
     }
     model_notes = ("RHF reference, closed shell only; frozen noble-gas cores net of ECP cores; SCS-MP2 scales "
                    "DF-MP2's opposite-/same-spin parts by 6/5 and 1/3; CBS: two-point X^-3 extrapolation of "
-                   "the correlation energy with HF at the larger basis")
+                   "the correlation energy with HF at the larger basis; focal point for CC with cbs: DF-MP2/CBS plus "
+                   "[CC - MP2] in a double-zeta basis")
 
     @classmethod
     def versions(cls) -> dict[str, str]:
@@ -173,6 +213,21 @@ class PySCFCorrelatedHarness(Harness):
             return sorted(cbs, key=cardinal_number)
         return [spec.basis or "def2-SVP"]
 
+    def _focal_point(self, spec: CalcSpec) -> bool:
+        settings = self.settings(spec)
+        return bool(settings["cbs"]) and bool(settings["focal_point"]) and "CC" in _method_key(spec.method)
+
+    def _plan(self, spec: CalcSpec) -> list[tuple[str, str]]:
+        """(method, basis) of each calculation per system: the spec's method in each basis, or for the
+        focal point DF-MP2 in the cbs pair and the CC method in the delta basis."""
+        bases = self._bases(spec)
+        if not self._focal_point(spec):
+            return [(spec.method, b) for b in bases]
+        delta = self.settings(spec)["delta_basis"] or double_zeta_of(bases[0])
+        if cardinal_number(delta) >= cardinal_number(bases[0]):
+            raise InputError(f"delta_basis {delta} is not smaller than the cbs pair {bases[0]}/{bases[1]}")
+        return [("DF-MP2", bases[0]), ("DF-MP2", bases[1]), (spec.method, delta)]
+
     def _n_calcs(self, spec: CalcSpec) -> float:
         if spec.task != "interaction_energy":
             return 1.0
@@ -183,10 +238,10 @@ class PySCFCorrelatedHarness(Harness):
         return 1.0 + (2.0 if cp else 0.0) + (0.25 if unc else 0.0)
 
     def cost(self, spec: CalcSpec, method: str | None = None, bases: list[str] | None = None) -> list[Cost]:
-        method = method or spec.method
-        bases = bases or self._bases(spec)
-        fz = bool(self.settings(spec)["frozen_core"])
-        return [estimate_cost(spec.molecules, method, b, fz, self._n_calcs(spec)) for b in bases]
+        settings = self.settings(spec)
+        fz, fit = bool(settings["frozen_core"]), settings["density_fit_hf"]
+        plan = [(method or spec.method, b) for b in bases] if bases else self._plan(spec)
+        return [estimate_cost(spec.molecules, m, b, fz, self._n_calcs(spec), fit) for m, b in plan]
 
     def check(self, spec: CalcSpec) -> None:
         super().check(spec)
@@ -224,10 +279,11 @@ class PySCFCorrelatedHarness(Harness):
             + " and ".join(why) + hint)
 
     # ------------------------------------------------------------ engine
-    def _one(self, fragments: Sequence[Molecule], spec: CalcSpec, basis: str,
-             ghosts: Sequence[bool] | None, label: str) -> tuple[float, float, str, list[str]]:
-        """(E_HF, E_corr) in Eh of one system in one basis."""
-        from pyscf import cc, mp, scf
+    def _one(self, fragments: Sequence[Molecule], spec: CalcSpec, basis: str, ghosts: Sequence[bool] | None,
+             label: str, method: str) -> tuple[float, dict[str, float], str, list[str]]:
+        """E_HF and the correlation energies (Eh) of one system in one basis: ``{method: e_corr}``, and for
+        a coupled-cluster method also the conventional MP2 of the same orbitals (``"MP2"``)."""
+        from pyscf import cc, df, mp, scf
         from pyscf.mp import dfmp2
 
         kw = self.settings(spec)
@@ -235,24 +291,28 @@ class PySCFCorrelatedHarness(Harness):
         if mol.spin != 0:
             raise InputError(f"{label}: {self.name} is closed-shell only")
 
+        method = _method_key(method)
+        fit = uses_df_hf(kw["density_fit_hf"], method, mol.nao)
+
         def make_mf(m):
             mf = scf.RHF(m)
-            return mf.density_fit() if kw["density_fit_hf"] else mf
+            return mf.density_fit() if fit else mf
 
         run = run_scf(make_mf, mol, kw, f"{label}/{basis}", scratch=self.scf_scratch)
         mf = run.mf
         frozen = n_frozen_core(mol) if kw["frozen_core"] else 0
-        method = _method_key(spec.method)
         if method in ("DF-MP2", "SCS-MP2"):
             pt = dfmp2.DFMP2(mf, frozen=frozen or None)
+            if getattr(mf, "with_df", None) is not None:  # a DF-HF's JKFIT set is not fit for correlation
+                pt.with_df = df.DF(mol, auxbasis=df.make_auxbasis(mol, mp2fit=True))
             pt.verbose = 0
             pt.kernel()
-            e_corr = pt.e_corr if method == "DF-MP2" else SCS_OS * pt.e_corr_os + SCS_SS * pt.e_corr_ss
+            corr = {method: pt.e_corr if method == "DF-MP2" else SCS_OS * pt.e_corr_os + SCS_SS * pt.e_corr_ss}
         elif method == "MP2":
             pt = mp.MP2(mf, frozen=frozen or None)
             pt.verbose = 0
             pt.kernel()
-            e_corr = pt.e_corr
+            corr = {method: pt.e_corr}
         else:
             mycc = cc.CCSD(mf, frozen=frozen or None)
             mycc.verbose = 0
@@ -261,24 +321,34 @@ class PySCFCorrelatedHarness(Harness):
             if not mycc.converged:
                 raise ConvergenceError(f"{label}/{basis}: CCSD did not converge in {mycc.max_cycle} "
                                        "iterations; raise cc_max_cycle")
-            e_corr = mycc.e_corr
+            corr = {"MP2": float(mycc.emp2), "CCSD": mycc.e_corr}  # emp2: MP2 from the first amplitudes
             if method == "CCSD(T)":
-                e_corr += mycc.ccsd_t()
-        return float(mf.e_tot), float(e_corr), run.strategy, run.warnings
+                corr[method] = mycc.e_corr + mycc.ccsd_t()
+        return float(mf.e_tot), {k: float(v) for k, v in corr.items()}, run.strategy, run.warnings
 
     def _energy_parts(self, fragments, spec, ghosts=None, label=None) -> dict:
+        """HF and correlation energy (Eh): one basis, a CBS pair, or the focal point (:meth:`_plan`)."""
         label = label or "+".join(f.label for f in fragments)
-        bases = self._bases(spec)
-        parts = [self._one(fragments, spec, b, ghosts, label) for b in bases]
-        warnings = [w for p in parts for w in p[3]]
-        strategies = [p[2] for p in parts]
-        if len(bases) == 2:
-            (hf_s, c_s, *_), (hf_l, c_l, *_) = parts
-            e_hf = hf_l
-            e_corr = helgaker_cbs(c_s, cardinal_number(bases[0]), c_l, cardinal_number(bases[1]))
-        else:
-            e_hf, e_corr = parts[0][0], parts[0][1]
-        return {"hf": e_hf, "corr": e_corr, "strategies": strategies, "warnings": warnings}
+        plan = self._plan(spec)
+        parts = {(m, b): self._one(fragments, spec, b, ghosts, label, m) for m, b in plan}
+        warnings = [w for p in parts.values() for w in p[3]]
+        strategies = [p[2] for p in parts.values()]
+        out = {"strategies": strategies, "warnings": warnings}
+        if len(plan) == 1:
+            (m, b), = plan
+            e_hf, corr = parts[(m, b)][:2]
+            return {**out, "hf": e_hf, "corr": corr[_method_key(m)]}
+        (m_s, b_s), (m_l, b_l) = plan[:2]
+        (_, c_s), (hf_l, c_l) = parts[(m_s, b_s)][:2], parts[(m_l, b_l)][:2]
+        e_corr = helgaker_cbs(c_s[_method_key(m_s)], cardinal_number(b_s), c_l[_method_key(m_l)],
+                              cardinal_number(b_l))
+        if len(plan) == 3:  # focal point: + [CC - MP2] in the delta basis
+            m_d, b_d = plan[2]
+            c_d = parts[(m_d, b_d)][1]
+            delta = c_d[_method_key(m_d)] - c_d["MP2"]
+            out.update({"mp2_cbs_corr": e_corr, "delta_cc": delta})
+            e_corr += delta
+        return {**out, "hf": hf_l, "corr": e_corr}
 
     def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
         p = self._energy_parts(fragments, spec)
@@ -289,7 +359,10 @@ class PySCFCorrelatedHarness(Harness):
             "correlation_energy_kcal_mol": p["corr"] * KCAL_PER_HARTREE,
             "bases": self._bases(spec),
             "cbs": len(self._bases(spec)) == 2,
+            "calculations": [f"{m}/{b}" for m, b in self._plan(spec)],
         }
+        if "delta_cc" in p:
+            values["delta_cc_kcal_mol"] = p["delta_cc"] * KCAL_PER_HARTREE
         return Outcome(values=values, converged=True, warnings=p["warnings"])
 
     def task_interaction_energy(self, spec: CalcSpec) -> Outcome:
@@ -305,7 +378,8 @@ class PySCFCorrelatedHarness(Harness):
 
         parts = counterpoise_energies(e_of, a, b, cp, bool(settings["uncorrected"]))
         ab = parts.dimer
-        values: dict = {"counterpoise": cp, "bases": self._bases(spec), "cbs": len(self._bases(spec)) == 2}
+        values: dict = {"counterpoise": cp, "bases": self._bases(spec), "cbs": len(self._bases(spec)) == 2,
+                         "calculations": [f"{m}/{b}" for m, b in self._plan(spec)]}
 
         def interaction(ea, eb):
             return ((ab["hf"] - ea["hf"] - eb["hf"]) * KCAL_PER_HARTREE,
@@ -315,6 +389,10 @@ class PySCFCorrelatedHarness(Harness):
             hf_i, corr_i = interaction(*parts.monomers_dimer_basis)
             values.update({"interaction_energy_cp_kcal_mol": hf_i + corr_i, "hf_interaction_kcal_mol": hf_i,
                            "correlation_interaction_kcal_mol": corr_i})
+            if "delta_cc" in ab:  # the focal point's higher-order part of the (CP) interaction
+                ma, mb = parts.monomers_dimer_basis
+                values["delta_cc_interaction_kcal_mol"] = (ab["delta_cc"] - ma["delta_cc"] - mb["delta_cc"]) \
+                    * KCAL_PER_HARTREE
         if parts.monomers:
             hf_u, corr_u = interaction(*parts.monomers)
             values["interaction_energy_uncorrected_kcal_mol"] = hf_u + corr_u

@@ -48,6 +48,28 @@ def ecp_for(symbols: Sequence[str], basis: str) -> dict[str, str]:
     return {}
 
 
+def basis_by_atom(basis: str, labels: Sequence[str]) -> str | dict[str, str]:
+    """``basis`` as PySCF should get it for atoms ``labels`` (ghosts included, which PySCF would
+    otherwise give a dict's default): ``heavy-aug-cc-pVXZ`` puts aug-cc-pVXZ on heavy atoms and
+    cc-pVXZ on hydrogen; a ``cc-pVXZ-PP`` name (pseudopotential bases, defined only past Kr) puts
+    the all-electron cc-pVXZ on the lighter atoms."""
+    b = basis.lower()
+    heavy_aug = b.startswith("heavy-aug-")
+    pp = b.endswith("-pp") and "cc-p" in b
+    if not heavy_aug and not pp:
+        return basis
+    out = {}
+    for label in set(labels):
+        symbol = label.split("-")[-1]
+        name = basis[len("heavy-"):] if heavy_aug else basis
+        if heavy_aug and symbol == "H":
+            name = name[len("aug-"):]
+        if pp and ATOMIC_NUMBER[symbol] <= 36:
+            name = name[: -len("-pp")]
+        out[label] = name
+    return out
+
+
 def build_mole(fragments: Sequence[Molecule], basis: str, ghosts: Sequence[bool] | None = None,
                max_memory_mb: int | None = None, verbose: int = 0):
     """A built ``gto.Mole`` for ``fragments``; fragments flagged in ``ghosts`` carry
@@ -70,7 +92,7 @@ def build_mole(fragments: Sequence[Molecule], basis: str, ghosts: Sequence[bool]
     mol = gto.Mole()
     mol.atom = atoms
     mol.unit = "Angstrom"
-    mol.basis = basis
+    mol.basis = basis_by_atom(basis, [label for label, _ in atoms])
     mol.ecp = ecp_for(real_symbols, basis)
     mol.charge = charge
     mol.spin = spin

@@ -74,6 +74,12 @@ class ResultStore:
     def __repr__(self) -> str:
         return f"ResultStore({str(self.path)!r})"
 
+    @property
+    def content_dir(self) -> Path:
+        """Where derived content (figures, depictions, analog pools) is kept by what it holds, beside
+        the results it is drawn from: a new run over a warm store recomputes none of it."""
+        return self.path.parent / "figures"
+
     def get(self, key: str) -> CalcResult | None:
         with closing(self._connect()) as db:
             row = db.execute("SELECT result FROM results WHERE key = ?", (key,)).fetchone()
