@@ -88,6 +88,7 @@ LIBRARY: tuple[Template, ...] = (
         "on the C-X axis) than its analogs', and the halogen contacts it drives direct the packing.",
         _any(lambda m: bool(heavy_halogen_feature(m)), "no member carries Cl, Br or I bonded to carbon"),
         (ObservableUse(observable="halogen_charge", role="indicator", direction="higher"),
+         ObservableUse(observable="md_type_ii_propensity", role="indicator", direction="higher"),
          ObservableUse(observable="sigma_hole", role="decisive", direction="higher")),
         feature=heavy_halogen_feature, feature_name="heaviest C-bound halogen",
         mechanisms=(
@@ -105,7 +106,12 @@ LIBRARY: tuple[Template, ...] = (
         "{target}'s hydrogen-bond donor/acceptor pattern, which its analogs lack, builds an H-bonded motif "
         "(dimer or chain) that dominates its packing.",
         _any(lambda m: bool(donor_feature(m)), "no member has an N-H or O-H donor"),
-        (ObservableUse(observable="n_polar_hydrogens", role="decisive", direction="differs"),),
+        # the polar-H count points where to look; the dimer's energy per molecule decides, the chain's and
+        # the dimer-vs-chain preference say which motif the molecule would build
+        (ObservableUse(observable="n_polar_hydrogens", role="indicator", direction="differs"),
+         ObservableUse(observable="hbond_dimer_energy", role="decisive", direction="lower"),
+         ObservableUse(observable="hbond_chain_energy", role="indicator", direction="lower"),
+         ObservableUse(observable="hbond_motif_preference", role="indicator", direction="differs")),
         feature=donor_feature, feature_name="polar hydrogens",
         mechanisms=(MechanismTemplate("hbond_dimer", "through a D-H···A hydrogen-bonded dimer/chain", "ie_hbond"),),
         priority=3,
@@ -114,19 +120,24 @@ LIBRARY: tuple[Template, ...] = (
         "intramolecular_hbond",
         "An intramolecular hydrogen bond in {target} hides its donor from intermolecular contacts.",
         _any(lambda m: intramolecular_pair_feature(m) > 0,
-             "no member has a donor and acceptor placed to close a 6-7-membered ring"),
+             "no member has a donor and acceptor placed to close a 5- or 6-membered ring"),
+        # free_polar_hydrogens: is the locked donor still available for an intermolecular H-bond (fewer free)
         (ObservableUse(observable="intramolecular_hbonds", role="indicator", direction="differs"),
          ObservableUse(observable="hbond_occupancy", role="indicator", direction="higher"),
+         ObservableUse(observable="free_polar_hydrogens", role="indicator", direction="lower"),
          ObservableUse(observable="hbond_lock_energy", role="decisive", direction="higher")),
-        feature=intramolecular_pair_feature, feature_name="donor/acceptor pairs 4-5 bonds apart",
+        feature=intramolecular_pair_feature, feature_name="donor/acceptor pairs closing a 5-6-membered ring",
     ),
     Template(
         "conformational_flexibility",
         "{target}'s conformational freedom (rotors, low-energy conformers) differs from its analogs' and "
         "lets it adopt a different packing.",
         _any(lambda m: rotor_feature(m) > 0, "all members are rigid (no rotatable bond)"),
-        (ObservableUse(observable="n_rotatable_bonds", role="decisive", direction="differs"),
-         ObservableUse(observable="n_low_conformers", role="decisive", direction="differs")),
+        # the rotor count points where to look; the conformers populated within 2 kcal/mol and the
+        # conformational entropy a crystal gives up, each relaxed at the tier, decide
+        (ObservableUse(observable="n_rotatable_bonds", role="indicator", direction="differs"),
+         ObservableUse(observable="conformers_within_2kcal", role="decisive", direction="differs"),
+         ObservableUse(observable="conformational_entropy_ts", role="decisive", direction="differs")),
         feature=rotor_feature, feature_name="rotatable bonds",
     ),
     Template(
@@ -134,13 +145,19 @@ LIBRARY: tuple[Template, ...] = (
         "Aromatic stacking (quadrupole electrostatics plus dispersion) is stronger in {target} and favours a "
         "stacked packing its analogs do not adopt.",
         _any(is_aromatic, "no member is aromatic"),
-        (ObservableUse(observable="ie_stack", role="decisive", direction="lower"),),
+        # the ring quadrupole says which contact its electrostatics favour; the stack's energy and its
+        # preference over the T-shaped (edge-to-face) contact decide
+        (ObservableUse(observable="ring_quadrupole", role="indicator", direction="differs"),
+         ObservableUse(observable="ie_stack", role="decisive", direction="lower"),
+         ObservableUse(observable="stack_vs_t", role="decisive", direction="lower")),
     ),
     Template(
         "dipole_antiparallel",
         "{target}'s larger dipole moment drives an antiparallel packing its analogs do not need.",
         _always,
         (ObservableUse(observable="dipole", role="decisive", direction="higher"),),
+        mechanisms=(MechanismTemplate("antiparallel_pair", "through antiparallel dipole pairs (stacked, at van der "
+                                      "Waals contact)", "ie_antiparallel"),),
     ),
     Template(
         "shape_sterics",
@@ -156,6 +173,7 @@ LIBRARY: tuple[Template, ...] = (
         _any(lambda m: tautomer_feature(m) > 1, "no member has more than one tautomer"),
         # E(drawn) - E(best alternative): higher for the target = its alternative is within reach
         (ObservableUse(observable="tautomer_energy", role="indicator", direction="higher"),
+         ObservableUse(observable="tautomer_energy_dimer", role="indicator", direction="higher"),
          ObservableUse(observable="tautomer_energy_polar", role="decisive", direction="higher")),
         feature=tautomer_feature, feature_name="number of tautomers (RDKit enumerator)",
     ),
@@ -165,7 +183,8 @@ LIBRARY: tuple[Template, ...] = (
         "denser, different packing.",
         _always,
         (ObservableUse(observable="molar_refractivity", role="indicator", direction="higher"),
-         ObservableUse(observable="ie_stack", role="decisive", direction="lower")),
+         ObservableUse(observable="stack_dispersion", role="indicator", direction="lower"),
+         ObservableUse(observable="polarizability", role="decisive", direction="higher")),
     ),
 )
 TEMPLATES = {t.category: t for t in LIBRARY}

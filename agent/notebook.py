@@ -297,6 +297,50 @@ def show_crystal_contacts(crystal, kinds: Sequence[str] | None = ("halogen_halog
     return Viewer(view, f"contacts in the crystal of {crystal.name}")
 
 
+MOTIF_COLORS = {"type_ii_xx": "#cc00cc", "type_i_xx": "#2166ac", "intermediate_xx": "#7f7f7f",
+                "halogen_bond": "#d6604d", "hbond": "#1b7837", "pi_stack": "#e08214", "t_contact": "#35978f"}
+
+
+def show_aggregation(result, replica: int = 0, width: int = 640, height: int = 480):
+    """The last frame of an ``md_aggregation`` run (its CalcResult, or the path of its ``.npz``) with each motif
+    contact dashed and labelled (II/I X···X, C-X···A, H-bonds, stacks, T contacts) in py3Dmol; a matplotlib
+    picture (:class:`Plot`) where py3Dmol is not installed."""
+    from ..tiers.aggregation import contact_segments, final_frame
+
+    mols = final_frame(result, replica)
+    segments = contact_segments(mols)
+    what = f"replica {replica} of {len(mols)} {mols[0].label}: {len(segments)} contacts marked"
+    try:
+        view = _py3dmol_view(width, height)
+    except ImportError:
+        return _aggregation_png(mols, segments, what)
+    _add_fragments(view, [(m, None) for m in mols])
+    for kind, label, a, b in segments:
+        _dashed(view, a, b, label, color=MOTIF_COLORS.get(kind, "#cc00cc"))
+    view.zoomTo()
+    return Viewer(view, what)
+
+
+def _aggregation_png(mols, segments, caption: str) -> Plot:
+    """The frame as a matplotlib 3-D picture: bonds grey, contacts dashed in their motif's colour."""
+    require("matplotlib", "matplotlib")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 5), layout="constrained")
+    ax = fig.add_subplot(projection="3d")
+    for m in mols:
+        for i, j, _ in m.bonds:
+            ax.plot(*zip(m.coords[i], m.coords[j]), color="#999999", lw=1.2)
+        heavy = [k for k, s in enumerate(m.symbols) if s != "H"]
+        ax.scatter(*m.coords[heavy].T, s=12, color="#444444")
+    for kind, label, a, b in segments:
+        ax.plot(*zip(a, b), ls="--", lw=1.5, color=MOTIF_COLORS.get(kind, "#cc00cc"))
+        ax.text(*((a + b) / 2), label, fontsize=7)
+    ax.set_axis_off()
+    ax.set_title(caption, fontsize=9)
+    return Plot(fig, caption)
+
+
 # ====================================================================== what a step would cost
 def step_estimate(v, observable: str, tier: int) -> float:
     """Rough seconds (this machine's cost model) to compute ``observable`` at ``tier`` for the whole series."""

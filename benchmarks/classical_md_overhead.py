@@ -10,7 +10,9 @@ integrator at 300 K, 1 fs, 5000 steps, energies read every 100 steps, run
 
 on the same platform with the same threads. Start-up (imports, the one-off
 AM1-BCC parametrisation, writing the dimer prmtop) is done before timing. Each
-way runs ``--repeats`` times, interleaved; the best time of each is compared.
+way runs ``--repeats`` times, interleaved; the best time of each is compared, in
+wall-clock seconds and in this process's CPU seconds (``time.process_time``:
+what a machine shared with other jobs distorts least).
 
     python benchmarks/classical_md_overhead.py [--steps 5000] [--repeats 3]
 """
@@ -85,14 +87,17 @@ def main() -> None:
         compute(spec, use_cache=False)
         run_direct(prmtop, positions, args.every, args.every, 11)
 
-        t_harness, t_direct, ns_day = [], [], []
+        t_harness, t_direct, ns_day, cpu_harness, cpu_direct = [], [], [], [], []
         for _ in range(args.repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             r = compute(spec, use_cache=False)
             t_harness.append(time.perf_counter() - t0)
+            cpu_harness.append(time.process_time() - c0)
             assert r.success, r.error
             ns_day.append(r.values["ns_per_day"])
+            c0 = time.process_time()
             t_direct.append(run_direct(prmtop, positions, args.steps, args.every, 11))
+            cpu_direct.append(time.process_time() - c0)
 
     h, d = min(t_harness), min(t_direct)
     print(f"system: S22 benzene dimer, {a.n_atoms + b.n_atoms} atoms, vacuum, {args.steps} steps of 1 fs, "
@@ -104,7 +109,9 @@ def main() -> None:
           f"production loop {max(ns_day):.0f} ns/day")
     print(f"direct OpenMM    : best {d:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in t_direct)}); "
           f"{args.steps * 1e-6 / d * 86400:.0f} ns/day including set-up")
-    print(f"ratio tierchem/direct: {h / d:.3f}  (overhead {100 * (h / d - 1):+.1f}%, target <= +10%)")
+    print(f"ratio tierchem/direct: {h / d:.3f}  (overhead {100 * (h / d - 1):+.1f}%, target <= +3%)")
+    ch, cd = min(cpu_harness), min(cpu_direct)
+    print(f"CPU seconds: tierchem best {ch:.3f}, direct best {cd:.3f}; ratio {ch / cd:.3f}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ A counterfactual is only as good as what it keeps, so each states what it change
 category                    counterfactual
 ==========================  =====================================================================
 ``intramolecular_hbond``    the H-bonded donor H rotated away (D-H torsion turned 180° from the
-                            acceptor, MMFF94-relaxed with that torsion held): same graph, no H···A
-                            < 2.5 Å (``kind="geometry"``)
+                            acceptor, MMFF94-relaxed with that torsion held): same graph, no H-bond
+                            by the chem.hbonds criterion (``kind="geometry"``)
 ``halogen_bond``            every atom of the heaviest C-bound halogen replaced by H (C-H 1.08 Å on
                             the C-X axis) or CH3; every other atom where it was
 ``tautomerism``             the best sensible alternative tautomer (chem.tautomers)
@@ -30,12 +30,12 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from .elements import HBOND_ELEMENTS, SIGMA_HOLE_HALOGENS
+from .elements import SIGMA_HOLE_HALOGENS
 from .errors import MoleculeError
-from .features import _polar_hydrogens
+from .hbonds import (CRITERION, hbond_geometry, intramolecular_hbond_triples, is_hbonded, polar_hydrogens,
+                     ring_closing_triples)
 from .molecule import Molecule
 
-HBOND_BROKEN_ANGSTROM = 2.5  # no H···A shorter than this in the broken-H-bond conformer
 C_H_ANGSTROM, C_C_ANGSTROM, C_F_ANGSTROM, O_C_ANGSTROM = 1.08, 1.50, 1.35, 1.43
 
 
@@ -55,19 +55,6 @@ class Counterfactual:
     changed_atoms: tuple[int, ...] = ()  # indices in the original molecule that were moved or replaced
 
 
-def _hbond_pairs(m: Molecule, cutoff: float) -> list[tuple[int, int]]:
-    """(H, acceptor) with H···A < cutoff, the acceptor 3+ bonds from the donor atom (a ring closed)."""
-    xyz = m.coords
-    out = []
-    for h, d in _polar_hydrogens(m):
-        for a, s in enumerate(m.symbols):
-            if s in HBOND_ELEMENTS or s == "F":
-                path = m.bond_path(d, a) if a != d else []
-                if a != d and len(path) - 1 >= 3 and np.linalg.norm(xyz[h] - xyz[a]) < cutoff:
-                    out.append((h, a))
-    return out
-
-
 def _torsion(m: Molecule, h: int, d: int) -> tuple[int, int, int, int] | None:
     nb = m.neighbours()
     heavy = [j for j in nb[d] if j != h and m.symbols[j] != "H"]
@@ -78,14 +65,15 @@ def _torsion(m: Molecule, h: int, d: int) -> tuple[int, int, int, int] | None:
     return (x[0], c, d, h) if x else None
 
 
-def _closest_acceptor_distance(m: Molecule, cutoff: float = 99.0) -> float:
-    xyz = m.coords
-    ds = [np.linalg.norm(xyz[h] - xyz[a]) for h, a in _hbond_pairs(m, cutoff)]
-    return min(ds, default=99.0)
+def _closest_acceptor_distance(m: Molecule) -> float:
+    """The shortest H···A over the graph-allowed intramolecular triples (chem.hbonds), 99 Å if none."""
+    r_ha, _ = hbond_geometry(m.coords, intramolecular_hbond_triples(m))
+    return float(r_ha.min()) if r_ha.size else 99.0
 
 
-def _set_and_hold(m: Molecule, torsions: dict[tuple[int, int, int, int], float]) -> Molecule:
-    """Set each torsion (degrees), then MMFF94-relax with those torsions held."""
+def _set_and_hold(m: Molecule, torsions: dict[tuple[int, int, int, int], float]) -> tuple[Molecule, float]:
+    """Set each torsion (degrees), then MMFF94-relax with those torsions held; the geometry and its
+    MMFF94 energy (kcal/mol)."""
     from rdkit.Chem import AllChem, rdMolTransforms
 
     mol = m.to_rdkit()
@@ -97,25 +85,22 @@ def _set_and_hold(m: Molecule, torsions: dict[tuple[int, int, int, int], float])
     for t, deg in torsions.items():
         ff.MMFFAddTorsionConstraint(*t, False, deg, deg, 1.0e4)
     ff.Minimize(maxIts=2000)
-    return m.with_coords(np.array(conf.GetPositions()))
+    return m.with_coords(np.array(conf.GetPositions())), float(ff.CalcEnergy())
 
 
-def _ring_donors(m: Molecule) -> list[int]:
-    """Polar H atoms with an acceptor 4-5 bonds away: those that can close an intramolecular H-bond ring."""
-    from rdkit import Chem
-
-    dist = Chem.GetDistanceMatrix(m.to_rdkit())
-    return [h for h, d in _polar_hydrogens(m)
-            if any((s in HBOND_ELEMENTS or s == "F") and a != d and 4 <= dist[h][a] <= 5
-                   for a, s in enumerate(m.symbols))]
+MAX_TURNED_DONORS = 4  # 2**4 torsion combinations at most; beyond, only "all turned"
 
 
-def break_intramolecular_hbond(m: Molecule, cutoff: float = HBOND_BROKEN_ANGSTROM) -> Counterfactual:
-    """The donor H turned away from its acceptor (of the torsion as given and turned 180°, the one farther
-    from any acceptor) and MMFF94-relaxed with that torsion held."""
+def break_intramolecular_hbond(m: Molecule) -> Counterfactual:
+    """The donor H atoms that can close a 5- or 6-membered H-bonded ring, each kept or turned 180° about
+    its C-D bond (every combination, MMFF94-relaxed with the torsions held): of those with no H-bond
+    formed by the :mod:`chem.hbonds` criterion, the lowest in MMFF94 energy (catechol: the bonded OH turned
+    away, the other left pointing away from it)."""
+    from itertools import product
+
     from rdkit.Chem import rdMolTransforms
 
-    hs = _ring_donors(m)
+    hs = sorted({h for _, h, _ in ring_closing_triples(m)})
     if not hs:
         raise NoCounterfactual(f"{m.label} has no donor and acceptor placed to close an intramolecular H-bond")
     conf = m.to_rdkit().GetConformer()
@@ -125,15 +110,36 @@ def break_intramolecular_hbond(m: Molecule, cutoff: float = HBOND_BROKEN_ANGSTRO
         if t is None:
             raise NoCounterfactual(f"{m.label}: the donor of H{h} has no torsion to turn")
         torsions[t] = rdMolTransforms.GetDihedralDeg(conf, *t)
-    options = [_set_and_hold(m, {t: deg + turn for t, deg in torsions.items()}) for turn in (180.0, 0.0)]
-    out = max(options, key=_closest_acceptor_distance)
+    turns = (list(product((0.0, 180.0), repeat=len(torsions))) if len(torsions) <= MAX_TURNED_DONORS
+             else [(180.0,) * len(torsions)])
+    options = []
+    for turn in turns:
+        out, energy = _set_and_hold(m, {t: deg + dt for (t, deg), dt in zip(torsions.items(), turn)})
+        if not is_hbonded(out):
+            options.append((energy, out, [h for h, dt in zip(hs, turn) if dt]))
+    if not options:
+        raise NoCounterfactual(f"{m.label}: every rotamer of its donors still meets an acceptor "
+                               f"({CRITERION})")
+    _, out, turned = min(options, key=lambda o: o[0])
     left = _closest_acceptor_distance(out)
-    if left < cutoff:
-        raise NoCounterfactual(f"{m.label}: the rotated donor still meets an acceptor at {left:.2f} Å")
-    return Counterfactual("intramolecular_hbond", out, kind="geometry", changed_atoms=tuple(hs),
-                          changes=f"donor H ({', '.join(f'H{i}' for i in hs)}) turned away from its acceptor, "
-                                  f"MMFF94-relaxed with the torsion held (closest H···A {left:.2f} Å)",
+    which = ", ".join(f"H{i}" for i in turned) or "none"
+    return Counterfactual("intramolecular_hbond", out, kind="geometry", changed_atoms=tuple(turned),
+                          changes=f"donor H turned away from its acceptor ({which} turned 180°), MMFF94-relaxed "
+                                  f"with the torsion held (closest H···A {left:.2f} Å; no H-bond: {CRITERION})",
                           keeps="the molecular graph; the rest relaxed at MMFF94")
+
+
+def open_rotamers(conformers: list[Molecule]) -> list[Molecule]:
+    """The lowest H-bonded conformer of an ensemble (lowest first) with its H-bond broken
+    (:func:`break_intramolecular_hbond`): the open rotamer an ETKDG search can miss when the H-bond is
+    strong (2-nitrophenol); [] when no conformer is H-bonded or no rotamer of it opens."""
+    closed = next((c for c in conformers if is_hbonded(c)), None)
+    if closed is None:
+        return []
+    try:
+        return [break_intramolecular_hbond(closed).molecule]
+    except NoCounterfactual:
+        return []
 
 
 def _replace(m: Molecule, sites: list[tuple[int, int]], element: str, length: float,
@@ -196,7 +202,7 @@ def _swapped(category: str, m: Molecule, sites: list[tuple[int, int]], element: 
 
 def methylate_donors(m: Molecule) -> Counterfactual:
     """Every polar H replaced by CH3 (the donor methylated), the original atoms kept."""
-    sites = _polar_hydrogens(m)
+    sites = polar_hydrogens(m)
     if not sites:
         raise NoCounterfactual(f"{m.label} has no N-H or O-H donor to methylate")
     return _swapped("hbond_motif", m, sites, "C", O_C_ANGSTROM, "polar H replaced by CH3 (no H-bond donor left)",

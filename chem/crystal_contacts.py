@@ -466,20 +466,23 @@ def match_molecule(crystal: CrystalLike, molecule: Molecule, heavy_atoms_only: b
     return any(graph_key(m, heavy_only=heavy_atoms_only) == key for m in crystal.unique_molecules)
 
 
+def contact_feature(c: Contact) -> str:
+    """A contact's name in the vocabulary of :func:`compare_crystals` ("hbond O-H···O",
+    "type II X···X C-I···I-C", "pi-stacking", "short C···H", ...)."""
+    if c.kind == "hbond":
+        return f"hbond {c.label}"
+    if c.kind == "halogen_bond":
+        return f"halogen bond {c.label}"
+    if c.kind == "halogen_halogen":
+        return f"{c.subtype} X···X {c.label}"
+    if c.kind == "pi_stack":
+        return "pi-stacking"
+    return f"short {'···'.join(sorted(c.label.split('···')))}"
+
+
 def crystal_features(crystal: CrystalLike) -> Counter:
     """Counts of contact and motif kinds: the vocabulary of :func:`compare_crystals`."""
-    feats: Counter = Counter()
-    for c in crystal.contacts():
-        if c.kind == "hbond":
-            feats[f"hbond {c.label}"] += 1
-        elif c.kind == "halogen_bond":
-            feats[f"halogen bond {c.label}"] += 1
-        elif c.kind == "halogen_halogen":
-            feats[f"{c.subtype} X···X {c.label}"] += 1
-        elif c.kind == "pi_stack":
-            feats["pi-stacking"] += 1
-        else:
-            feats[f"short {'···'.join(sorted(c.label.split('···')))}"] += 1
+    feats: Counter = Counter(contact_feature(c) for c in crystal.contacts())
     for m in crystal.motifs():
         feats[f"motif {m.descriptor}"] += 1
     if feats and any(k.startswith("hbond") for k in feats):

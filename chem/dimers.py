@@ -130,6 +130,18 @@ def find_polar_hydrogen(mol: Molecule) -> tuple[int, int]:
     raise MoleculeError(f"{mol.label}: no N-H or O-H donor")
 
 
+def aromatic_ring_normal(m: Molecule) -> np.ndarray | None:
+    """The unit normal of the molecule's largest aromatic ring (its atoms' least-squares plane), or None
+    when it has no aromatic ring: the axis of a ring quadrupole and of a face-to-face stack."""
+    mol = m.to_rdkit()
+    rings = [r for r in mol.GetRingInfo().AtomRings() if all(mol.GetAtomWithIdx(i).GetIsAromatic() for i in r)]
+    if not rings:
+        return None
+    ring = max(rings, key=len)
+    n = plane_frame(m.coords[list(ring)])[2]
+    return n / np.linalg.norm(n)
+
+
 # ------------------------------------------------------------------ motifs
 def stacked_dimer(a: Molecule, b: Molecule, distance: float = 3.6, offset: float = 1.5) -> tuple[Molecule, Molecule]:
     """Parallel-displaced stack: planes parallel, ``distance`` apart, slipped by ``offset`` (Å)."""
@@ -161,6 +173,67 @@ def t_shaped_dimer(a: Molecule, b: Molecule, distance: float | None = None,
             z += 0.02
         distance = z
     return a.with_coords(xa), b.with_coords(xb + np.array([0.0, 0.0, distance]))
+
+
+DEBYE_PER_E_ANGSTROM = 4.80320  # one elementary charge times one Å, in Debye
+NEAR_ZERO_DIPOLE_DEBYE = 0.3
+"""A charge-model dipole below this has no direction worth orienting by (benzene, 1,4-diiodobenzene, CCl4:
+0 by symmetry; toluene ~0.3 D measured): the molecule has no dipole to pair antiparallel."""
+
+
+def charge_dipole(m: Molecule) -> np.ndarray:
+    """The dipole vector (Debye) of MMFF94 partial charges at the molecule's geometry, about its
+    centroid (Gasteiger charges where MMFF94 cannot type the molecule): a direction to orient by, not a
+    dipole to report (the tiers compute those)."""
+    from rdkit.Chem import AllChem
+
+    mol = m.to_rdkit()
+    props = AllChem.MMFFGetMoleculeProperties(mol)
+    if props is not None:
+        q = np.array([props.GetMMFFPartialCharge(i) for i in range(m.n_atoms)])
+    else:
+        AllChem.ComputeGasteigerCharges(mol)
+        q = np.array([a.GetDoubleProp("_GasteigerCharge") for a in mol.GetAtoms()])
+    q = np.nan_to_num(q)
+    x = m.coords - m.coords.mean(axis=0)
+    return (q[:, None] * x).sum(axis=0) * DEBYE_PER_E_ANGSTROM
+
+
+def _dipole_frame(m: Molecule) -> np.ndarray:
+    """Rows (x, y, z): x along the charge dipole, z along the molecule's thinnest direction perpendicular
+    to it (the plane normal of a planar molecule), right-handed."""
+    mu = charge_dipole(m)
+    if np.linalg.norm(mu) < 1e-3:
+        raise MoleculeError(f"{m.label}: no dipole to orient by (charge-model dipole {np.linalg.norm(mu):.3f} D)")
+    ex = mu / np.linalg.norm(mu)
+    axes = plane_frame(m.coords) if m.n_atoms > 2 else np.eye(3)
+    for cand in (axes[2], axes[1], axes[0], np.eye(3)[np.argmin(np.abs(ex))]):
+        ez = cand - (cand @ ex) * ex
+        if np.linalg.norm(ez) > 0.3:  # far enough from the dipole axis to define a side
+            break
+    ez = ez / np.linalg.norm(ez)
+    return np.array([ex, np.cross(ez, ex), ez])
+
+
+def antiparallel_dimer(a: Molecule, b: Molecule | None = None, contact_fraction: float = 1.0,
+                       step: float = 0.02) -> tuple[Molecule, Molecule]:
+    """Two molecules with their dipoles antiparallel, side by side along the direction perpendicular to
+    the dipole in which ``a`` is thinnest (stacked, for a planar molecule whose dipole lies in its plane).
+
+    Each is put in its own dipole frame (charge dipole along x, thin axis along z, :func:`charge_dipole`);
+    ``b`` (a copy of ``a`` by default) is then turned 180° about y (dipole to -x) and slid out along z until
+    no pair of atoms is closer than ``contact_fraction`` of its van der Waals sum (1.0: none inside contact).
+    A molecule with no charge dipole raises MoleculeError.
+    """
+    b = a if b is None else b
+    xa = (a.coords - a.coords.mean(axis=0)) @ _dipole_frame(a).T
+    xb = (b.coords - b.coords.mean(axis=0)) @ _dipole_frame(b).T * np.array([-1.0, 1.0, -1.0])  # C2 about y
+    contact = contact_fraction * (np.array([vdw_radius(s) for s in a.symbols])[:, None]
+                                  + np.array([vdw_radius(s) for s in b.symbols])[None, :])
+    z = 0.0
+    while np.any(np.linalg.norm(xa[:, None] - (xb + [0.0, 0.0, z])[None], axis=-1) < contact):
+        z += step
+    return a.with_coords(xa), b.with_coords(xb + np.array([0.0, 0.0, z]))
 
 
 def hbond_dimer(a: Molecule, b: Molecule, distance: float = 1.95,

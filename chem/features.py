@@ -7,7 +7,7 @@ the feature is absent.
 
 from __future__ import annotations
 
-from .elements import HBOND_ELEMENTS, SIGMA_HOLE_HALOGENS
+from .elements import SIGMA_HOLE_HALOGENS
 from .molecule import Molecule
 
 
@@ -22,10 +22,10 @@ def heavy_halogen_feature(m: Molecule) -> str:
 
 
 def _polar_hydrogens(m: Molecule) -> list[tuple[int, int]]:
-    """(H, donor atom) for every H whose first bonded neighbour is N or O."""
-    nb = m.neighbours()
-    return [(h, nb[h][0]) for h, s in enumerate(m.symbols)
-            if s == "H" and nb[h] and m.symbols[nb[h][0]] in HBOND_ELEMENTS]
+    """(H, donor atom) for every H bonded to N or O (chem.hbonds, the one definition)."""
+    from .hbonds import polar_hydrogens
+
+    return polar_hydrogens(m)
 
 
 def polar_hydrogen_count(m: Molecule) -> int:
@@ -51,12 +51,11 @@ def rotor_feature(m: Molecule) -> int:
 
 
 def intramolecular_pair_feature(m: Molecule) -> int:
-    """Donor H / acceptor pairs that could close a 6- or 7-membered ring (4-5 bonds apart)."""
-    from rdkit import Chem
+    """Donor H / acceptor pairs placed to close a 5- or 6-membered H-bonded ring (A 3-4 bonds from D,
+    acceptors as :mod:`chem.hbonds` defines them: O, F, N with a free lone pair)."""
+    from .hbonds import ring_closing_triples
 
-    dist = Chem.GetDistanceMatrix(m.to_rdkit())
-    return sum(1 for h, donor in _polar_hydrogens(m) for a, sa in enumerate(m.symbols)
-               if sa in HBOND_ELEMENTS and a != donor and 4 <= dist[h][a] <= 5)
+    return len(ring_closing_triples(m))
 
 
 def tautomer_feature(m: Molecule) -> int:

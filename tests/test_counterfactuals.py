@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from tierchem.chem.counterfactuals import (NoCounterfactual, _hbond_pairs, counterfactual, methylate_donors,
-                                           perfluorinate_ring, replace_halogen)
+from tierchem.chem.counterfactuals import (NoCounterfactual, break_intramolecular_hbond, counterfactual,
+                                           methylate_donors, open_rotamers, perfluorinate_ring, replace_halogen)
+from tierchem.chem.hbonds import is_hbonded
 from tierchem.chem.molecule import Molecule
 
 
@@ -16,8 +17,31 @@ def salicylaldehyde():
 def test_broken_hbond_has_no_short_contact_and_keeps_the_graph(salicylaldehyde):
     cf = counterfactual("intramolecular_hbond", salicylaldehyde)
     assert cf.kind == "geometry" and cf.molecule.smiles == salicylaldehyde.smiles
-    assert not _hbond_pairs(cf.molecule, 2.5)  # no H···A < 2.5 Å
+    assert not is_hbonded(cf.molecule)  # by the chem.hbonds criterion
     assert "torsion held" in cf.changes
+
+
+def test_broken_hbond_of_catechol_keeps_the_other_donor_away():
+    """Catechol's two OH each can close the 5-ring: turning both would only close it the other way round;
+    the lowest open rotamer turns the bonded one and leaves the other pointing away."""
+    from tierchem.chem.conformers import conformer_ensemble
+
+    catechol = conformer_ensemble(Molecule.from_smiles("Oc1ccccc1O", name="catechol"), n_conformers=12,
+                                  polar_hydrogens=True)[0][0]
+    assert is_hbonded(catechol)
+    cf = break_intramolecular_hbond(catechol)
+    assert not is_hbonded(cf.molecule) and len(cf.changed_atoms) == 1
+
+
+def test_open_rotamers_of_an_ensemble():
+    from tierchem.chem.conformers import conformer_ensemble
+
+    confs, _ = conformer_ensemble(Molecule.from_smiles("O=[N+]([O-])c1ccccc1O", name="2-nitrophenol"),
+                                  n_conformers=12, polar_hydrogens=True)
+    assert all(is_hbonded(c) for c in confs)  # ETKDG finds the closed form only
+    (opened,) = open_rotamers(confs)
+    assert not is_hbonded(opened) and opened.smiles == confs[0].smiles
+    assert open_rotamers([Molecule.from_smiles("Oc1ccc(O)cc1")]) == []  # nothing H-bonded, nothing to open
 
 
 def test_halogen_swap_keeps_the_other_atoms():

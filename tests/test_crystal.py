@@ -204,3 +204,27 @@ def test_type_ii_iodine_contact(iodobenzene, tmp_path):
     assert [k.subtype for k in t1.contacts() if k.kind == "halogen_halogen"] == ["type I"]
     comparison = compare_crystals(c, [t1])
     assert comparison["only_in_target"] == ["type II X···X C-I···I-C"]
+
+
+# ---------------------------------------------------------------- speed
+def test_cl20_is_read_and_analysed_fast(cod):
+    """gamma-CL-20 (COD 2300020; 36-atom molecule, Z = 4) took 165 s, nearly all in xyz2mol's bond-order
+    enumeration over its twelve nitro oxygens, once per molecule. Now the nitro groups are set first and
+    the symmetry copies reuse the first copy's bond orders: ~1 s here."""
+    import time
+
+    from tierchem.chem.crystal_contacts import crystal_features
+
+    t0 = time.perf_counter()
+    c = read_cif(cod / "gamma-CL20_COD2300020.cif")
+    c.summary()
+    crystal_features(c)
+    assert time.perf_counter() - t0 < 20.0
+    assert c.z == 4 and c.z_prime == 1.0
+    assert c.density == pytest.approx(1.915, abs=0.001)                 # the CIF's own figure
+    assert not any("bond orders" in w for w in c.warnings)
+    smiles = {m.smiles for m in c.molecules}
+    assert len(smiles) == 1                                              # the four copies alike
+    for m in c.molecules:
+        assert m.formula == "C6H6N12O12" and m.charge == 0
+        assert sorted(q for q in m.formal_charges if q) == [-1] * 6 + [1] * 6   # six N+(=O)O-

@@ -55,7 +55,8 @@ CORPUS: list[tuple[str, list[str]]] = [
     ("get me the type II contact energy with GFN2-xTB", ["calc ie_type_ii_halogen 2"]),
     ("what's the stacking energy at the force field level?", ["calc ie_stack 1"]),
     ("calc the dipole with semi-empirical", ["calc dipole 2"]),
-    ("please compute the polarisability", ["calc molar_refractivity 0"]),
+    ("please compute the polarisability", ["calc polarizability 3"]),  # tier 2 is not adequate for it
+    ("compute the molar refractivity", ["calc molar_refractivity 0"]),
     ("run MP2 on the halogen bond to N", ["calc ie_halogen_bond 4"]),
     ("compute the sigma hole at xtb", ["calc sigma_hole 3"]),            # xTB has no ESP: the nearest is DFT
     ("can you run CCSD(T) on a model of the I...I contact?", ["calc ie_type_ii_halogen 4"]),

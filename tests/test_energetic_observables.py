@@ -12,6 +12,12 @@ Reference numbers (each test names its own):
   B3LYP/6-31G**); gas-phase electron diffraction sees the closed form
   (K. B. Borisenko, C. W. Bock, I. Hargittai, J. Phys. Chem. 100, 7426 (1996)). The range asserted
   here (4-10 kcal/mol to the best open rotamer) is the spread of those DFT/MP2 studies, not one pinned figure.
+- 2-Fluorophenol: the cis (O-H···F) rotamer lies about 2.9 kcal/mol below the trans at MP2/aug-cc-pVDZ, and
+  only cis is seen in the gas-phase rotational spectrum (J. van Wijngaarden and co-workers, International
+  Symposium on Molecular Spectroscopy 2015 and 2016 abstracts, IDEALS hdl 2142/79064 and 2142/91412).
+- 2-Nitrophenol: the O-H···O(N) rotamer; its open rotamer lies roughly 7-12 kcal/mol higher (approximately,
+  from DFT studies of nitrophenol rotamers, e.g. about 10 kcal/mol per H-bond in nitroresorcinols:
+  G. Chung, O. Kwon, Y. Kwon, J. Phys. Chem. A 101, 4628 (1997)).
 - Gas-phase dipoles: CRC Handbook of Chemistry and Physics, "Dipole moments" (iodobenzene 1.70 D,
   chlorobenzene 1.69 D); benchmarks/dipoles.py holds the full set.
 """
@@ -58,13 +64,72 @@ def test_lock_energy_absent_feature_costs_nothing():
         assert info.value.value == 0.0 and "ring" in str(info.value)
 
 
-def test_lock_energy_no_hbonded_conformer_reads_zero(store):
-    """An anisole-phenol whose OH···OMe ring is five-membered (A three bonds from D) has no conformer
-    counted H-bonded: the lock reads 0 with the reason."""
+@pytest.mark.parametrize("tier, low, high", [(0, 5.0, 13.0), (2, 5.0, 13.0)])
+def test_nitrophenol_lock_energy_from_the_built_open_rotamer(store, tier, low, high):
+    """ETKDG finds only the H-bonded rotamer of 2-nitrophenol; the open one is built (donor turned away) and
+    relaxed at the tier. MMFF94 7.3, GFN2-xTB 7.8 kcal/mol; DFT studies put the gap at roughly 7-12."""
+    nitro = Molecule.from_smiles("O=[N+]([O-])c1ccccc1O", name="2-nitrophenol")
+    assert low <= _value("hbond_lock_energy", nitro, tier, store) <= high
+
+
+def test_five_membered_ring_lock_energy_2_fluorophenol(store):
+    """O-H···F closes a five-membered ring (H···F 2.25 Å, 111° at GFN2-xTB): cis - trans about 2.9 kcal/mol
+    at MP2/aug-cc-pVDZ (van Wijngaarden et al., ISMS 2015); GFN2-xTB gives 2.4."""
+    fluoro = Molecule.from_smiles("Oc1ccccc1F", name="2-fluorophenol")
+    assert _value("hbond_lock_energy", fluoro, 2, store) == pytest.approx(2.9, abs=1.0)
+    with pytest.raises(NotApplicable) as para:
+        specs_for("hbond_lock_energy", Molecule.from_smiles("Oc1ccc(F)cc1", name="4-fluorophenol"), 2)
+    assert para.value.value == 0.0
+
+
+def test_guaiacol_five_ring_is_locked(store):
+    """Guaiacol's O-H···OMe (five-membered ring, H···O 2.1 Å, 114°) is an H-bond: a positive lock at
+    GFN2-xTB (3.7 kcal/mol here) where the old four-bond rule read 0."""
     guaiacol = Molecule.from_smiles("COc1ccccc1O", name="guaiacol")
+    assert 1.0 < _value("hbond_lock_energy", guaiacol, 2, store) < 8.0
+
+
+def test_lock_energy_no_hbonded_conformer_reads_zero(store):
+    """2-Hydroxybenzonitrile's nitrile N is four bonds from the O, but the linear C≡N points away: no
+    conformer is H-bonded, so the lock reads 0 with the reason."""
+    cyano = Molecule.from_smiles("N#Cc1ccccc1O", name="2-hydroxybenzonitrile")
     with pytest.raises(NotApplicable) as info:
-        _value("hbond_lock_energy", guaiacol, 0, store)
-    assert info.value.value == 0.0
+        _value("hbond_lock_energy", cyano, 0, store)
+    assert info.value.value == 0.0 and "nothing locked" in str(info.value)
+
+
+def test_open_rotamer_that_closes_again_is_a_failure_with_the_reason():
+    """A tier whose relaxation brings the open rotamer back to the H-bonded minimum: the result says so,
+    and the lock is a failure (ValueError), not a number."""
+    from tierchem.agent.observables import LOCK_KEYWORDS, _lock_energy
+    from tierchem.tiers import make_spec
+    from tierchem.tiers.ensembles import Conformer, conformers_task
+    from tierchem.chem.hbond_motifs import lowest_conformer
+    from tierchem.tiers.spec import CalcResult
+
+    nitro = Molecule.from_smiles("O=[N+]([O-])c1ccccc1O", name="2-nitrophenol")
+    closed = lowest_conformer(nitro)
+    spec = make_spec("conformers", [nitro], "xtb", **LOCK_KEYWORDS)
+    settings = {**get_harness("xtb").settings(spec)}
+    out = conformers_task(spec, settings, lambda m, s: Conformer(0.0, closed))  # every start relaxes shut
+    assert any("closed its intramolecular H-bond again" in w for w in out.warnings)
+    result = CalcResult(spec=spec, cache_key="test", success=True, values=out.values, artifacts=out.artifacts,
+                        warnings=tuple(out.warnings))
+    with pytest.raises(ValueError, match="closed its intramolecular H-bond again"):
+        _lock_energy(nitro, result)
+
+
+def test_free_polar_hydrogens(store):
+    """The locked donor is not available: salicylaldehyde 0 free polar H (tiers 0 and 2), its para isomer 1;
+    no polar H at all is the absence value 0."""
+    sal = Molecule.from_smiles("O=Cc1ccccc1O", name="salicylaldehyde")
+    para = Molecule.from_smiles("O=Cc1ccc(O)cc1", name="4-hydroxybenzaldehyde")
+    assert _value("free_polar_hydrogens", sal, 0, store) == 0.0
+    assert _value("free_polar_hydrogens", sal, 2, store) == 0.0
+    assert _value("free_polar_hydrogens", para, 0, store) == 1.0
+    with pytest.raises(NotApplicable) as none:
+        specs_for("free_polar_hydrogens", Molecule.from_smiles("O=Cc1ccccc1OC", name="2-anisaldehyde"), 0)
+    assert none.value.value == 0.0
 
 
 # ------------------------------------------------------------------ tautomers
@@ -101,6 +166,27 @@ def test_pyridone_tautomers_dft(store):
     assert -1.2 < gas < 2.3, gas
     polar = _value("tautomer_energy_polar", pyridone, 3, store)
     assert polar < gas - 1.0 and polar < 0.0, (gas, polar)
+
+
+def test_pyridone_tautomers_in_their_dimers_xtb(store):
+    """In each tautomer's best H-bonded dimer (R2,2(8): N-H···O=C for the lactam, O-H···N for the lactim),
+    relaxed at GFN2-xTB, the lactam is favoured per molecule (-1.8 here) though the lactim wins in the gas
+    phase (+0.9): the dimer's two N-H···O=C bonds are the stronger, as the lactam's solid state (H-bonded
+    2-pyridone) says."""
+    pyridone = Molecule.from_smiles("O=c1cccc[nH]1", name="2-pyridone")
+    gas = _value("tautomer_energy", pyridone, 2, store)
+    dimer = _value("tautomer_energy_dimer", pyridone, 2, store)
+    assert dimer < 0.0 and dimer < gas - 1.5, (gas, dimer)
+
+
+@pytest.mark.slow
+def test_pyridone_tautomers_in_their_dimers_dft(store):
+    """B3LYP-D3(BJ)/def2-SVP single points at the MMFF94 dimers: the lactam favoured per molecule, by more
+    than in the gas phase."""
+    pyridone = Molecule.from_smiles("O=c1cccc[nH]1", name="2-pyridone")
+    dimer = _value("tautomer_energy_dimer", pyridone, 3, store)
+    gas = _value("tautomer_energy", pyridone, 3, store)
+    assert dimer < 0.0 and dimer < gas, (gas, dimer)
 
 
 def test_no_alternative_tautomer_is_the_cap():

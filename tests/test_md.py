@@ -58,18 +58,21 @@ def test_hbond_occupancy_at_300k(smiles, name, formed):
 
 def test_md_in_implicit_solvent_keeps_the_occupancy(tmp_path):
     m = lowest_conformer("CC(=O)c1ccccc1O", "2'-hydroxyacetophenone")
-    # Small implicit-solvent runs use the Reference platform (deterministic GB): 1.5 ps keeps it seconds
+    # Small implicit-solvent runs use one CPU thread (deterministic; Reference's GB is ten times slower): 1.5 ps
     spec = make_spec("md", [m], level="classical", implicit_solvent="OBC2", **{**MD, "steps": 1500, "report_every": 15})
     store = ResultStore(tmp_path / "run" / "results.sqlite")
     first = compute(spec, store=store)
     assert first.success, first.error
     assert first.values["implicit_solvent"] == "OBC2" and 0.0 <= first.values["hbond_occupancy"] <= 1.0
-    again = compute(spec, use_cache=False)
-    # Implicit-solvent runs are not yet bit-reproducible: OpenMM's minimiser now and then lands slightly
-    # differently (seen in CI: mean potential energy -18.83 vs -19.68 kcal/mol; issue 12). What a verdict
-    # reads, the occupancy of a strong intramolecular H-bond, must agree; vacuum runs repeat exactly
-    # (tests/test_classical.py).
-    assert again.values["hbond_occupancy"] == pytest.approx(first.values["hbond_occupancy"], abs=0.05)
+    # With the same parameters the run repeats bit for bit (Reference platform). What differed 1 time in 6
+    # (mean potential energy -18.83 vs -19.68 kcal/mol) was the parameters, not the dynamics: parmchk2 (AmberTools)
+    # reads memory it never set, so a fresh parametrisation of this molecule gets the ca-ca-ca-oh improper as
+    # 1.1 or 10.5 kcal/mol depending on the process's stack layout (25% / 75% of 20 tries; always the same under
+    # `setarch -R`, and it changes with the environment's size). A store keeps the first parameters it made.
+    again = compute(spec, store=store, use_cache=False)
+    assert again.values["mean_potential_energy_kcal_mol"] == first.values["mean_potential_energy_kcal_mol"]
+    fresh = compute(spec, use_cache=False)  # parameters made again elsewhere: the occupancy a verdict reads agrees
+    assert fresh.values["hbond_occupancy"] == pytest.approx(first.values["hbond_occupancy"], abs=0.05)
     assert first.values["hbond_occupancy"] > 0.9
     assert compute(spec, store=store).from_cache
     vacuum = make_spec("md", [m], level="classical", **MD)

@@ -48,6 +48,7 @@ class RDKitHarness(Harness):
         "seed": 0xF00D,
         "polar_hydrogens": False,  # conformers: O-H/N-H rotamers kept apart (RMSD counts polar H)
         "max_conformers": None,  # conformers: keep at most this many, lowest first (None: all)
+        "open_rotamers": False,  # conformers: add the H-bonded conformer's open rotamer (tiers.ensembles)
         "step_deg": 30.0,  # torsion_scan
     }
     model_notes = ("ETKDG embedding, MMFF94 minimisation with no non-bonded cut-off; descriptors from the "
@@ -81,6 +82,10 @@ class RDKitHarness(Harness):
 
     def task_conformers(self, spec: CalcSpec) -> Outcome:
         kw = self.settings(spec)
+        if kw["open_rotamers"]:  # the ensemble of tiers 2-3 (tiers.ensembles), each member relaxed at MMFF94
+            from .ensembles import conformers_task, mmff_relax_one
+
+            return conformers_task(spec, {**kw, "relax": True, "embed": True}, mmff_relax_one)
         confs, rel = conformer_ensemble(
             spec.molecules[0], n_conformers=int(kw["n_conformers"]), rmsd_threshold=float(kw["rmsd_threshold"]),
             energy_window_kcal_mol=float(kw["energy_window_kcal_mol"]), seed=int(kw["seed"]),

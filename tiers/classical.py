@@ -8,10 +8,12 @@ geometries (S22) are exact sums of pair terms.
 
 Platform: OpenMM's fastest (CUDA > OpenCL > CPU > Reference), except that
 single points and minimisations of small systems use CPU, where setting up a
-GPU context costs far more than the work. ``TIERCHEM_OPENMM_PLATFORM`` forces
+GPU context costs far more than the work, and dynamics of small systems use Reference (see
+``REFERENCE_MAX_PARTICLES``). ``TIERCHEM_OPENMM_PLATFORM`` forces
 one; CPU threads come from ``TIERCHEM_THREADS`` or ``OMP_NUM_THREADS``, else one thread below
-``ONE_THREAD_MAX_ATOMS`` (so seeded MD repeats exactly). The platform is a run setting, not part of
-the spec.
+``ONE_THREAD_MAX_ATOMS``, and dynamics below that size always take one thread unless ``TIERCHEM_THREADS``
+says otherwise (so seeded MD repeats exactly); dynamics on a GPU ask for OpenMM's ``DeterministicForces``.
+The platform is a run setting, not part of the spec.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -27,7 +30,7 @@ import numpy as np
 
 from ..chem.molecule import Molecule
 from ..chem.hbonds import HBOND_MAX_H_ACCEPTOR, HBOND_MIN_ANGLE
-from .amber import PARAMS_VERSION, TOOLS, check_elements, parameters, tool_path
+from .amber import PARAMS_VERSION, TOOLS, check_elements, default_params_dir, parameters, tool_path
 from .errors import ConvergenceError, EngineMissingError, InputError
 from .harness import KCAL_PER_KJ, Harness, Outcome, engine_version, package_version, split_coords
 from .periodic import DEFAULT_RELAX
@@ -40,6 +43,10 @@ GPU_MIN_ATOMS = 2000  # below this, single points and minimisations run on CPU
 # forces in a varying order, so two runs of one seeded spec drift apart (a 3 ps run of a 19-atom molecule
 # differed in its occupancy once in three), and for so few atoms threads gain nothing.
 ONE_THREAD_MAX_ATOMS = 200
+# Dynamics of fewer particles run on Reference: the CPU platform spends ~150 us of thread hand-offs per step
+# whatever the size (measured here, 1 thread, Langevin: 14 particles 13 us/step on Reference vs 163 on CPU,
+# 112 particles 340 vs 310, 168 particles 690 vs 440), and Reference is deterministic.
+REFERENCE_MAX_PARTICLES = 100
 KJ_PER_NM_TO_KCAL_PER_A = KCAL_PER_KJ / 10.0
 BOLTZMANN_KJ_MOL_K = 0.00831446261815324
 
@@ -54,9 +61,10 @@ def _threads() -> str | None:
 
 
 def select_platform(n_atoms: int = 0, dynamics: bool = True, implicit_solvent: bool = False):
-    """(Platform, properties): the env override, else the fastest sensible one here (Reference for
-    small implicit-solvent dynamics: the CPU platform's GB forces differ in their last bits from one
-    process to the next, and a seeded trajectory with them is not reproducible)."""
+    """(Platform, properties): the env override, else the fastest sensible one here (Reference for small
+    vacuum dynamics, ``REFERENCE_MAX_PARTICLES``; not for implicit solvent, whose CustomGBForce takes ~3 ms per
+    step on Reference for 18 atoms against ~0.3 ms on one CPU thread, which repeats exactly from process to
+    process: the run-to-run differences once blamed on CPU GB forces were parmchk2's, see tests/test_md.py)."""
     import openmm as mm
 
     available = [mm.Platform.getPlatform(i).getName() for i in range(mm.Platform.getNumPlatforms())]
@@ -71,49 +79,78 @@ def select_platform(n_atoms: int = 0, dynamics: bool = True, implicit_solvent: b
         order = ["CUDA", "OpenCL", "CPU", "Reference"]
         if not dynamics and n_atoms < GPU_MIN_ATOMS:
             order = ["CPU", "Reference", "CUDA", "OpenCL"]
-        if dynamics and implicit_solvent and n_atoms < ONE_THREAD_MAX_ATOMS:
+        if dynamics and not implicit_solvent and 0 < n_atoms < REFERENCE_MAX_PARTICLES:
             order = ["Reference"]
         name = next(p for p in order if p in available)
+    platform = mm.Platform.getPlatformByName(name)
     props: dict[str, str] = {}
-    if name == "CPU" and _threads():
+    explicit = os.environ.get("TIERCHEM_THREADS", "").strip()
+    if name == "CPU" and explicit.isdigit() and int(explicit) > 0:
+        props["Threads"] = explicit
+    elif name == "CPU" and 0 < n_atoms < ONE_THREAD_MAX_ATOMS and (dynamics or not _threads()):
+        # deterministic: the same seeded spec gives the same trajectory. Two CPU threads do not, even with
+        # DeterministicForces (an 8-copy aggregation run differed in every one of three tries), so OMP_NUM_THREADS
+        # does not apply to small dynamics; only TIERCHEM_THREADS overrides.
+        props["Threads"] = "1"
+    elif name == "CPU" and _threads():
         props["Threads"] = _threads()
-    elif name == "CPU" and 0 < n_atoms < ONE_THREAD_MAX_ATOMS:
-        props["Threads"] = "1"  # deterministic: the same seeded spec gives the same trajectory
     elif name in ("CUDA", "OpenCL"):
         props["Precision"] = "mixed"  # energies accumulated in double, close to CPU/Reference
-    return mm.Platform.getPlatformByName(name), props
+        if dynamics and "DeterministicForces" in platform.getPropertyNames():
+            props["DeterministicForces"] = "true"  # a fixed order of force sums: seeded runs repeat
+    return platform, props
+
+
+# Systems built in this process, by their fragments' parameters and solvent: parmed's structure sum and
+# createSystem take ~15 ms for a 24-atom dimer, a copy of the System ~1 ms (the MD overhead benchmark).
+_SYSTEMS: dict[tuple, Any] = {}
+_SYSTEMS_LOCK = threading.Lock()
+SYSTEM_CACHE_SIZE = 64
 
 
 def build_system(fragments: Sequence[Molecule], params_dir: Path | None = None,
-                 implicit_solvent: str | None = None, extra_points: bool = False):
+                 implicit_solvent: str | None = None, extra_points: bool = False, shared: bool = False):
     """(OpenMM System, positions in nm, warnings) for the fragments as one vacuum system (or in
     ``implicit_solvent``: OBC2 or GBn2); parameters cached in ``params_dir`` (None: the user cache
     directory). With ``extra_points`` each C-bound Cl/Br/I carries a sigma-hole extra point
-    (:func:`add_halogen_extra_points`), appended after the atoms."""
+    (:func:`add_halogen_extra_points`), appended after the atoms. The System is the caller's own copy,
+    unless ``shared`` (for callers that add nothing to it) and no extra points are asked for."""
     import copy
 
     import openmm.app as app
 
     logging.getLogger("parmed").setLevel(logging.WARNING)  # parmed logs every force it adds at INFO
     params = [parameters(m, directory=params_dir) for m in fragments]
-    combined = params[0].structure
-    for p in params[1:]:
-        combined = combined + p.structure  # parmed copies; the cached structures stay untouched
-    solvent_kw = {}
+    model = None
     if implicit_solvent is not None:
         model = IMPLICIT_SOLVENTS.get(str(implicit_solvent).upper())
         if model is None:
             raise InputError(f"implicit_solvent must be one of {', '.join(IMPLICIT_SOLVENTS)} or None, "
                              f"got {implicit_solvent!r}")
-        from parmed.tools import changeradii
+    key = (tuple(params), model)  # the Params objects themselves: new parameters, a new system
+    with _SYSTEMS_LOCK:
+        built = _SYSTEMS.get(key)
+    if built is None:
+        combined = params[0].structure
+        for p in params[1:]:
+            combined = combined + p.structure  # parmed copies; the cached structures stay untouched
+        solvent_kw = {}
+        if model is not None:
+            from parmed.tools import changeradii
 
-        combined = copy.copy(combined)  # the radii change below must not reach the cached structure
-        getattr(changeradii, model[1])(combined)  # the radius set each GB model was fitted with
-        solvent_kw = {"implicitSolvent": getattr(app, model[0])}
-    # No cut-off, no constraints, flexible water: energies at the given geometry.
-    system = combined.createSystem(nonbondedMethod=app.NoCutoff, constraints=None, rigidWater=False,
-                                   removeCMMotion=True, **solvent_kw)
-    _sort_exceptions(system)
+            combined = copy.copy(combined)  # the radii change below must not reach the cached structure
+            getattr(changeradii, model[1])(combined)  # the radius set each GB model was fitted with
+            solvent_kw = {"implicitSolvent": getattr(app, model[0])}
+        # No cut-off, no constraints, flexible water: energies at the given geometry.
+        built = combined.createSystem(nonbondedMethod=app.NoCutoff, constraints=None, rigidWater=False,
+                                      removeCMMotion=True, **solvent_kw)
+        _sort_exceptions(built)
+        with _SYSTEMS_LOCK:
+            while len(_SYSTEMS) >= SYSTEM_CACHE_SIZE:
+                _SYSTEMS.pop(next(iter(_SYSTEMS)))
+            _SYSTEMS[key] = built
+    # callers add forces, sites and masses to their own copy
+    system = built if shared and not extra_points else copy.deepcopy(built)
     positions = np.concatenate([m.coords for m in fragments]) * 0.1
     warnings = list(dict.fromkeys(w for p in params for w in p.warnings))
     if extra_points:
@@ -209,6 +246,42 @@ def add_halogen_extra_points(system, fragments: Sequence[Molecule], positions_nm
     return np.concatenate([positions_nm, np.array(extra)]) if extra else positions_nm
 
 
+CONFINE_GROUP = 30  # the aggregation sphere's wall: left out of the reported potential energy
+AGGREGATION_CRITERIA = (
+    "chem.crystal_contacts: X···X below the vdW sum, type I |theta1 - theta2| < 15°, type II > 30° (linear type II: "
+    "theta1 >= 150°, theta2 60-120°); C-X···A below the vdW sum and > 140°; stacks: centroids < 4.2 Å, planes < 20° "
+    "(offset: slip >= 1 Å); H-bonds H···A < 2.6 Å, > 120°, cyclic dimers = ring motifs of two molecules, chain = "
+    "H-bonds in no ring; T contacts: ring C-H within 3 Å of another ring's centroid, 30° of its normal, planes > 50° "
+    "apart; counts per molecule over the final frames")
+
+
+def _confine(system, n_atoms: int, radius_angstrom: float, k_kcal_mol_angstrom2: float) -> None:
+    """A flat-bottom harmonic wall about the origin on the first ``n_atoms`` particles (the atoms, not the
+    extra points): zero inside ``radius_angstrom``, 0.5 k (r - R)^2 beyond, in force group CONFINE_GROUP."""
+    import openmm as mm
+
+    wall = mm.CustomExternalForce("0.5*k_wall*step(r-r_wall)*(r-r_wall)^2; r=sqrt(x*x+y*y+z*z)")
+    wall.addGlobalParameter("k_wall", k_kcal_mol_angstrom2 / KCAL_PER_KJ * 100.0)  # kJ/mol/nm^2
+    wall.addGlobalParameter("r_wall", radius_angstrom * 0.1)
+    for i in range(n_atoms):
+        wall.addParticle(i, [])
+    wall.setForceGroup(CONFINE_GROUP)
+    system.addForce(wall)
+
+
+def _repartition_hydrogen_mass(system, fragments: Sequence[Molecule], h_mass_amu: float) -> None:
+    """Each H's mass raised to ``h_mass_amu``, the difference taken from its bonded heavy atom (molecular masses
+    unchanged, so the configurational ensemble is too): the fastest vibrations slow enough for 2 fs steps."""
+    offset = 0
+    for m in fragments:
+        for h, nb in enumerate(m.neighbours()):
+            if m.symbols[h] == "H" and len(nb) == 1:
+                heavy, extra = offset + nb[0], h_mass_amu - system.getParticleMass(offset + h)._value
+                system.setParticleMass(offset + h, h_mass_amu)
+                system.setParticleMass(heavy, system.getParticleMass(heavy)._value - extra)
+        offset += m.n_atoms
+
+
 def build_periodic_system(fragments: Sequence[Molecule], cell: np.ndarray, cutoff_angstrom: float = 10.0,
                           params_dir: Path | None = None):
     """(System, positions nm, warnings, n_images) for a crystal cell, replicated into a
@@ -289,7 +362,8 @@ class OpenMMHarness(Harness):
     name = "openmm"
     tier = 1
     methods = ("GAFF2/AM1-BCC", EP_METHOD)
-    tasks = frozenset({"energy", "interaction_energy", "optimize", "md", "torsion_scan", "lattice_energy"})
+    tasks = frozenset({"energy", "interaction_energy", "interaction_energies", "optimize", "md", "md_aggregation",
+                       "torsion_scan", "lattice_energy"})
     supports_open_shell = False
     engine_modules = ("openmm", "parmed")
     default_parameters = {
@@ -315,6 +389,19 @@ class OpenMMHarness(Harness):
         # md on one molecule: the intramolecular H-bond criterion for the occupancy (chem.hbonds)
         "md": {**_SOLVENT, "hbond_max_distance_angstrom": HBOND_MAX_H_ACCEPTOR,
                "hbond_min_angle_deg": HBOND_MIN_ANGLE},
+        # md_aggregation: copies of one molecule annealed in a sphere (tiers/aggregation.py), vacuum
+        "md_aggregation": {
+            # 6 replicas of 40 ps separate the dihalobenzenes better than 3 of 80 ps at the same cost
+            # (benchmarks/aggregation.py: type II I vs Br, GAFF2-EP, 0.14 ± 0.04 vs 0.07 ± 0.03 over 6)
+            "n_molecules": 12, "replicas": 6,
+            "steps": 20000, "timestep_fs": 2.0, "report_every": 500,
+            "hydrogen_mass_amu": 3.0,  # H mass repartitioned from its heavy atom: 2 fs without constraints
+            "temperature_start_k": 400.0, "temperature_end_k": 250.0,  # linear ramp, then held for the analysis
+            "analysis_frames": 10,  # the last samples: motifs averaged over them
+            "volume_per_molecule_angstrom3": 1000.0,  # sets the sphere's radius: dilute (a liquid is ~150-250)
+            "confine_k_kcal_mol_angstrom2": 1.0,  # flat-bottom wall on every atom beyond the radius
+            "trajectory_dir": None,  # None: "trajectories" next to the result store
+        },
     }
     model_notes = ("GAFF2 types and AM1-BCC charges (antechamber/sqm, grms_tol 0.01), parmchk2, tleap; vacuum, "
                    "no cut-off, no constraints; crystals with PME and a long-range LJ correction in a supercell "
@@ -347,14 +434,20 @@ class OpenMMHarness(Harness):
 
     def estimate_seconds(self, spec: CalcSpec) -> float:
         """Parameters are cached, so mostly set-up: ~1 s plus 0.3 s per fragment; MD adds its steps
-        (measured on 2 busy cores: 15 atoms, 6000 steps in ~3 s vacuum, ~2x that in OBC2)."""
+        (measured on 2 busy cores, one thread: small vacuum systems on Reference ~1 us per atom-step, 18 atoms
+        in OBC2/GBn2 on CPU 0.3-0.5 ms per step; both doubled here for the busy machine)."""
         setup = 1.0 + 0.3 * len(spec.molecules)
+        kw = self.settings(spec)
+        if spec.task == "md_aggregation":  # ~2.5 us per particle-step on 12 copies of a 14-particle molecule
+            n = int(kw["n_molecules"]) * (spec.n_atoms + len(halogen_extra_point_sites(spec.molecules)) *
+                                          (spec.method.lower() == EP_METHOD.lower()))
+            return setup + int(kw["replicas"]) * (1.0 + int(kw["steps"]) * n * 2.5e-6)
         if spec.task != "md":
             return setup
-        kw = self.settings(spec)
         steps = int(kw["steps"])
         steps += steps // 5 if kw["equilibration_steps"] is None else int(kw["equilibration_steps"])
-        per_atom_step = 3.5e-5 * (2.0 if kw["implicit_solvent"] else 1.0)
+        small = spec.n_atoms < REFERENCE_MAX_PARTICLES and not kw["implicit_solvent"]
+        per_atom_step = 2e-6 if small else 5e-5 if kw["implicit_solvent"] else 3.5e-5
         return setup + steps * spec.n_atoms * per_atom_step
 
     @property
@@ -362,14 +455,15 @@ class OpenMMHarness(Harness):
         """Where the AmberTools parameters are cached: next to the result store, else the user cache."""
         return self.cache_dir / "params" if self.cache_dir is not None else None
 
-    def _system(self, fragments: Sequence[Molecule], spec: CalcSpec):
-        """(System, positions nm, warnings) for ``spec``: its solvent, and extra points for GAFF2-EP."""
+    def _system(self, fragments: Sequence[Molecule], spec: CalcSpec, shared: bool = False):
+        """(System, positions nm, warnings) for ``spec``: its solvent, and extra points for GAFF2-EP
+        (``shared``: see :func:`build_system`)."""
         return build_system(fragments, self.params_dir, implicit_solvent=self.settings(spec).get("implicit_solvent"),
-                            extra_points=spec.method.lower() == EP_METHOD.lower())
+                            extra_points=spec.method.lower() == EP_METHOD.lower(), shared=shared)
 
     # ------------------------------------------------------------------ tasks
     def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
-        system, pos, warnings = self._system(fragments, spec)
+        system, pos, warnings = self._system(fragments, spec, shared=True)
         context = make_context(system, pos)
         grad = bool(self.settings(spec)["gradient"])
         e, g = _energy_kcal(context, forces=grad)
@@ -381,7 +475,7 @@ class OpenMMHarness(Harness):
     def task_interaction_energy(self, spec: CalcSpec) -> Outcome:
         out = super().task_interaction_energy(spec)
         # The base class keeps only values; the dimer carries both fragments' warnings.
-        _, _, out.warnings = self._system(spec.molecules, spec)
+        _, _, out.warnings = self._system(spec.molecules, spec, shared=True)
         return out
 
     def periodic_energy(self, fragments: Sequence[Molecule], cell, spec: CalcSpec) -> Outcome:
@@ -442,7 +536,7 @@ class OpenMMHarness(Harness):
         if steps <= 0 or dt_fs <= 0 or temperature <= 0:
             raise InputError("md needs steps > 0, timestep_fs > 0 and temperature_k > 0")
 
-        system, pos, warnings = self._system(spec.molecules, spec)
+        system, pos, warnings = self._system(spec.molecules, spec, shared=True)
         integrator = mm.LangevinMiddleIntegrator(temperature, float(kw["friction_per_ps"]), dt_fs * 1e-3)
         integrator.setRandomNumberSeed(seed)
         context = make_context(system, pos, integrator, dynamics=True)
@@ -458,7 +552,7 @@ class OpenMMHarness(Harness):
         n_eq = steps // 5 if kw["equilibration_steps"] is None else int(kw["equilibration_steps"])
         if n_eq > 0:
             integrator.step(n_eq)
-            log.info("md %s: %d equilibration steps done", spec.label, n_eq)
+            log.info("%s: %d equilibration steps done", spec.label, n_eq)
 
         single = len(spec.molecules) == 1
         t0 = time.perf_counter()
@@ -489,21 +583,28 @@ class OpenMMHarness(Harness):
                        "platform": platform},
             warnings=warnings)
 
-    def _sample(self, context, integrator, steps: int, every: int, label: str,
-                n_atoms: int = 0) -> tuple[list[float], np.ndarray, np.ndarray]:
-        """Run ``steps`` steps, sampling every ``every``: (potential energies kcal/mol, temperatures K,
-        frames (n_samples, n_atoms, 3) Å of the first ``n_atoms`` atoms; none when 0)."""
+    def _sample(self, context, integrator, steps: int, every: int, label: str, n_atoms: int = 0,
+                temperature: Callable[[int], float] | None = None, groups: int = -1,
+                progress_offset: int = 0, progress_total: int | None = None
+                ) -> tuple[list[float], np.ndarray, np.ndarray]:
+        """Run ``steps`` steps, sampling every ``every``: (potential energies kcal/mol of the force ``groups``,
+        temperatures K, frames (n_samples, n_atoms, 3) Å of the first ``n_atoms`` atoms; none when 0).
+        ``temperature(step)`` sets the thermostat before each stretch (an annealing schedule); progress reports
+        count from ``progress_offset`` out of ``progress_total`` (several replicas as one bar)."""
         system = context.getSystem()
         n_massive = sum(system.getParticleMass(i)._value > 0 for i in range(system.getNumParticles()))
-        n_dof = 3 * n_massive - 3  # no constraints; CM motion removed; extra points carry none
+        dof_k = (3 * n_massive - 3) * BOLTZMANN_KJ_MOL_K  # no constraints; CM motion removed; extra points carry none
         log_every = max(every, (steps // 10) // every * every)
+        total = progress_total or steps
         epot, ekin, frames = [], [], []
         done = 0
         while done < steps:
             n = min(every, steps - done)
+            if temperature is not None:
+                integrator.setTemperature(temperature(done))
             integrator.step(n)
             done += n
-            state = context.getState(getEnergy=True, getPositions=n_atoms > 0)
+            state = context.getState(getEnergy=True, getPositions=n_atoms > 0, groups=groups)
             e = state.getPotentialEnergy()._value
             if not math.isfinite(e):
                 raise ConvergenceError(f"{label}: MD blew up at step {done} (energy {e}); "
@@ -511,13 +612,86 @@ class OpenMMHarness(Harness):
             epot.append(e * KCAL_PER_KJ)
             ekin.append(state.getKineticEnergy()._value)
             if n_atoms:
-                frames.append(np.asarray(state.getPositions(asNumpy=True)._value[:n_atoms]) * 10.0)
+                frames.append(state.getPositions(asNumpy=True)._value[:n_atoms] * 10.0)
             if done % log_every == 0 or done == steps:
-                log.info("md %s: step %d/%d, E_pot %.2f kcal/mol, T %.0f K", label, done, steps,
-                         epot[-1], 2 * ekin[-1] / (n_dof * BOLTZMANN_KJ_MOL_K))
+                log.info("%s: step %d/%d, E_pot %.2f kcal/mol, T %.0f K", label, done, steps,
+                         epot[-1], 2 * ekin[-1] / dof_k)
             if self.progress is not None:
-                self.progress(done, steps, epot[-1])
-        return epot, 2 * np.asarray(ekin) / (n_dof * BOLTZMANN_KJ_MOL_K), np.asarray(frames)
+                self.progress(progress_offset + done, total, epot[-1])
+        return epot, 2 * np.asarray(ekin) / dof_k, np.asarray(frames)
+
+    def task_md_aggregation(self, spec: CalcSpec) -> Outcome:
+        """``n_molecules`` copies of one molecule placed dilute and at random in a sphere (a weak flat-bottom
+        wall), annealed from ``temperature_start_k`` to ``temperature_end_k``, ``replicas`` times (seeds
+        ``seed``, ``seed + 1``...); the contact motifs of each replica's final frames per molecule, and their
+        mean ± spread over replicas (:mod:`tierchem.tiers.aggregation`). GAFF2-EP puts the sigma-hole extra
+        points on. The final frames go to ``trajectory_dir`` as one ``.npz`` (its path in the artifacts)."""
+        import openmm as mm
+
+        from . import aggregation as agg
+
+        kw = self.settings(spec)
+        if len(spec.molecules) != 1:
+            raise InputError(f"md_aggregation takes one molecule (its copies are made here), got {len(spec.molecules)}")
+        m = spec.molecules[0]
+        n, n_rep = int(kw["n_molecules"]), int(kw["replicas"])
+        steps, every, n_final = int(kw["steps"]), max(1, int(kw["report_every"])), int(kw["analysis_frames"])
+        t0, t1, dt_fs = float(kw["temperature_start_k"]), float(kw["temperature_end_k"]), float(kw["timestep_fs"])
+        if not (2 <= n <= 64 and n_rep >= 1 and steps > 0 and dt_fs > 0 and min(t0, t1) > 0):
+            raise InputError("md_aggregation needs 2-64 n_molecules, replicas >= 1, steps > 0, timestep_fs > 0 "
+                             "and positive temperatures")
+        if not 1 <= n_final <= steps // every:
+            raise InputError(f"analysis_frames must be 1-{steps // every} (steps // report_every), got {n_final}")
+        radius = agg.sphere_radius(n, float(kw["volume_per_molecule_angstrom3"]))
+        seed0 = int(kw["seed"]) or self.default_parameters["seed"]  # OpenMM takes seed 0 as "random"
+        ramp = max(1, steps - n_final * every)  # anneal, then hold at the end temperature for the analysed frames
+
+        def schedule(step: int) -> float:
+            return t0 + (t1 - t0) * min(1.0, step / ramp)
+
+        copies = agg.place_copies(m, n, radius, seed0)
+        system, _, warnings = self._system(copies, spec)
+        _confine(system, n * m.n_atoms, radius, float(kw["confine_k_kcal_mol_angstrom2"]))
+        if kw["hydrogen_mass_amu"]:
+            _repartition_hydrogen_mass(system, copies, float(kw["hydrogen_mass_amu"]))
+        replicas, finals, timings, platform = [], [], [], ""
+        for r in range(n_rep):
+            seed, t_start = seed0 + r, time.perf_counter()
+            label = f"{spec.label} replica {r + 1}/{n_rep} (seed {seed})"
+            start = copies if r == 0 else agg.place_copies(m, n, radius, seed)
+            integrator = mm.LangevinMiddleIntegrator(t0, float(kw["friction_per_ps"]), dt_fs * 1e-3)
+            integrator.setRandomNumberSeed(seed)
+            context = make_context(system, np.concatenate([c.coords for c in start]) * 0.1, integrator, dynamics=True)
+            platform = context.getPlatform().getName()
+            if kw["minimize"]:
+                mm.LocalEnergyMinimizer.minimize(context, 10.0, 1000)
+                set_positions(context, np.round(_positions_angstrom(context, n * m.n_atoms) * 0.1, 6))  # as in md
+            context.setVelocitiesToTemperature(t0, seed)
+            epot, temps, frames = self._sample(context, integrator, steps, every, label, n_atoms=n * m.n_atoms,
+                                               temperature=schedule, groups=~(1 << CONFINE_GROUP),
+                                               progress_offset=r * steps, progress_total=n_rep * steps)
+            final = np.round(frames[-n_final:], 4)  # what the analysis reads, and what the .npz keeps
+            summary = agg.replica_summary(m, n, final)
+            replicas.append({"seed": seed, **summary, "final_potential_energy_kcal_mol": round(epot[-1], 4),
+                             "mean_final_temperature_k": round(float(np.mean(temps[-n_final:])), 2)})
+            finals.append(final)
+            timings.append(time.perf_counter() - t_start)
+            log.info("%s: done in %.1f s; per molecule: type II X···X %.2f, type I %.2f, "
+                     "stacks %.2f, T contacts %.2f; largest aggregate %.0f%%", label, timings[-1],
+                     summary["motifs_per_molecule"]["type_ii_xx"], summary["motifs_per_molecule"]["type_i_xx"],
+                     summary["motifs_per_molecule"]["pi_stack"], summary["motifs_per_molecule"]["t_contact"],
+                     100 * summary["largest_aggregate_fraction"])
+        out_dir = Path(kw["trajectory_dir"]) if kw["trajectory_dir"] else \
+            (self.cache_dir or default_params_dir().parent) / "trajectories"
+        npz = agg.write_final_frames(out_dir / f"md_aggregation-{spec.content_hash()[:16]}.npz", m, n, finals,
+                                     [r["seed"] for r in replicas])
+        values = {**agg.summarise_replicas(replicas), "replicas": replicas, "n_molecules": n,
+                  "sphere_radius_angstrom": round(radius, 3), "temperature_start_k": t0, "temperature_end_k": t1,
+                  "simulated_time_ps": steps * dt_fs * 1e-3, "extra_points": spec.method.lower() == EP_METHOD.lower(),
+                  "motif_criteria": AGGREGATION_CRITERIA}
+        return Outcome(values=values, warnings=warnings, artifacts={
+            "trajectory_npz": str(npz), "platform": platform, "wall_time_per_replica_s": timings,
+            "final_frames_angstrom": [f[-1].tolist() for f in finals]})
 
     def task_torsion_scan(self, spec: CalcSpec) -> Outcome:
         """Relaxed scan of ``keywords['dihedral']`` (four atom indices) with a stiff restraint."""

@@ -220,6 +220,26 @@ class Harness:
             "counterpoise": False,
         })
 
+    def task_interaction_energies(self, spec: CalcSpec) -> Outcome:
+        """Several dimers in one spec, fragments in consecutive pairs (a1, b1, a2, b2, ...): each pair's
+        ``interaction_energy`` in order, as ``interaction_energies_kcal_mol`` (and the dispersion part
+        where the harness reports it). One spec, so one stored result holds a comparison of motifs."""
+        mols = spec.molecules
+        if len(mols) < 2 or len(mols) % 2:
+            raise InputError(f"interaction_energies takes dimers as consecutive fragment pairs; got {len(mols)} "
+                             "fragments")
+        outs = [self.task_interaction_energy(spec.model_copy(update={"task": "interaction_energy",
+                                                                     "molecules": (mols[k], mols[k + 1])}))
+                for k in range(0, len(mols), 2)]
+        values = {"interaction_energies_kcal_mol": [o.values["interaction_energy_kcal_mol"] for o in outs],
+                  "n_dimers": len(outs)}
+        if all("dispersion_interaction_kcal_mol" in o.values for o in outs):
+            values["dispersion_interactions_kcal_mol"] = [o.values["dispersion_interaction_kcal_mol"] for o in outs]
+        if all("counterpoise" in o.values for o in outs):
+            values["counterpoise"] = all(bool(o.values["counterpoise"]) for o in outs)
+        warnings = list(dict.fromkeys(w for o in outs for w in o.warnings))
+        return Outcome(values=values, converged=all(o.converged is not False for o in outs), warnings=warnings)
+
     def periodic_energy(self, fragments: Sequence[Molecule], cell, spec: CalcSpec) -> Outcome:
         """Energy of one periodic cell (``energy_kcal_mol`` per cell); relaxed fragments in
         ``artifacts['molecules']`` when ``keywords['relax'] == 'positions'``."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..chem.hbonds import HBOND_MAX_H_ACCEPTOR, HBOND_MIN_ANGLE, hbonds_formed, intramolecular_hbond_triples
+from ..chem.hbonds import (HBOND_MAX_H_ACCEPTOR, HBOND_MIN_ANGLE, MIN_BONDS_DONOR_ACCEPTOR, hbonds_formed,
+                           intramolecular_hbond_triples)
 from ..chem.molecule import Molecule
 
 MIN_POPULATION = 0.01  # families below this fraction of frames are folded into "other"
@@ -26,7 +27,8 @@ def hbond_occupancy(m: Molecule, frames: np.ndarray, max_h_acceptor: float = HBO
                 in zip(triples, formed.T)}
     return {"hbond_occupancy": float(formed.any(axis=1).mean()) if len(formed) else 0.0,
             "hbond_pair_occupancy": per_pair,
-            "hbond_criterion": f"H···A < {max_h_acceptor} Å, D-H···A > {min_angle_deg}°, A 4+ bonds from D"}
+            "hbond_criterion": f"H···A < {max_h_acceptor} Å, D-H···A > {min_angle_deg}°, "
+                               f"A {MIN_BONDS_DONOR_ACCEPTOR}+ bonds from D (chem.hbonds)"}
 
 
 def rotors(m: Molecule) -> list[tuple[int, int, int, int]]:

@@ -25,8 +25,11 @@ TASKS = {
     "descriptors": "molecular descriptors (size, shape, polarity, donors/acceptors)",
     "interaction_energy": "E(AB) - E(A) - E(B) of a dimer at the dimer geometry",
     "md": "Langevin molecular dynamics in vacuum",
+    "md_aggregation": "copies of one molecule annealed in a sphere: contact motifs per molecule over seeded replicas",
     "torsion_scan": "energy profile along a dihedral angle",
     "properties": "dipole, quadrupole, charges",
+    "polarizability": "static dipole polarisability (isotropic mean and tensor, Å^3), finite field",
+    "interaction_energies": "E(AB) - E(A) - E(B) of several dimers, fragments in consecutive pairs",
     "esp": "molecular electrostatic potential on the 0.001 au density isosurface",
     "lattice_energy": "E(cell)/Z - E(relaxed gas molecule), from the Z molecules of a cell and keywords['cell_angstrom']",
 }
