@@ -24,7 +24,6 @@ Reference numbers (each test names its own):
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -49,10 +48,8 @@ def test_salicylaldehyde_lock_energy(store, tier, low, high):
     """Closed (O-H···O=C) vs best open rotamer; GFN2-xTB gives 6.0, MMFF94 3.4 kcal/mol (tier 0 is not
     adequate: a force-field look)."""
     sal = Molecule.from_smiles("O=Cc1ccccc1O", name="salicylaldehyde")
-    t0 = time.perf_counter()
     lock = _value("hbond_lock_energy", sal, tier, store)
     assert low <= lock <= high, lock
-    assert time.perf_counter() - t0 < 30
 
 
 def test_lock_energy_absent_feature_costs_nothing():
