@@ -223,6 +223,9 @@ def run_case(case: Case, work: Path, cache_dir: Path, tier_cap: int = 3, budget_
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return _timed_out(case, run_dir, cache_dir, time.perf_counter() - t0, timeout_s)
+    except BaseException:  # Ctrl-C or SIGTERM: the investigation (its own session) goes too
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     wall = time.perf_counter() - t0
     path = run_dir / "conclusion.json"
     if proc.returncode != 0 or not path.is_file():
@@ -266,6 +269,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # SIGTERM unwinds run_case, which ends the running investigation with it
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         cases = load_cases(args.only)
     except ValueError as exc:
@@ -284,11 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         print(format_line(o), flush=True)
         for row in o.causal_rows:
             print(f"    {row}", flush=True)
+        if args.json:  # after every series, so that a sweep cut short leaves its table so far
+            args.json.write_text(json.dumps({"tier_cap": args.tier_cap, "budget_s": args.budget_s,
+                                             "wait": args.wait, "summary": summary_line(outcomes),
+                                             "series": [asdict(o) for o in outcomes]}, indent=2) + "\n")
     print(summary_line(outcomes), flush=True)
-    if args.json:
-        args.json.write_text(json.dumps({"tier_cap": args.tier_cap, "budget_s": args.budget_s,
-                                         "wait": args.wait, "summary": summary_line(outcomes),
-                                         "series": [asdict(o) for o in outcomes]}, indent=2) + "\n")
     return 0
 
 
