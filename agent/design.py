@@ -208,10 +208,30 @@ def _stage(runner: Runner, dp: _Pass) -> float:
     Returns the seconds of new calculation."""
     cheap = {(p.observable, p.tier) for p in dp.preds if p.tier <= scoring.CHEAP_TIER}
     cheap |= {(p.proxy.observable, p.proxy.tier) for p in dp.preds if p.proxy is not None}
-    used = _run(runner, [j for obs, tier in sorted(cheap) for j in jobs_for(dp.usable, obs, tier, dp.preds)])
-    chosen, spent, dp.over_budget = dp.within_budget(min(dp.v.budget.design_s_limit, dp.v.budget.left_s))
+    limit = min(dp.v.budget.design_s_limit, dp.v.budget.left_s)
+    used = _run(runner, [j for obs, tier in sorted(cheap) if tier <= scoring.FREE_TIER
+                         for j in jobs_for(dp.usable, obs, tier, dp.preds)])
+    used += _run(runner, _cheap_within(dp, sorted(k for k in cheap if k[1] > scoring.FREE_TIER), limit))
+    chosen, spent, dp.over_budget = dp.within_budget(limit)
     dp.estimated_s = round(spent, 1)
     return used + _run(runner, chosen)
+
+
+def _cheap_within(dp: _Pass, wanted: list[tuple[str, int]], limit_s: float) -> list[Job]:
+    """The cheap look above tiers 0-1 (tier 2) for the pool within ``limit_s`` estimated seconds, best candidates of the tier 0-1
+    look first (a GFN2-xTB conformer search takes minutes for some candidates: the pool is not free at
+    tier 2); the candidates left out say so."""
+    chosen, spent = [], 0.0
+    for c in sorted(dp.usable, key=lambda c: -dp.score(c)[0]):
+        jobs_c = [j for obs, tier in wanted for j in jobs_for([c], obs, tier, dp.preds)]
+        cost = sum(estimate_seconds(j.spec) for j in jobs_c)
+        if spent + cost <= limit_s:
+            chosen += jobs_c
+            spent += cost
+        else:
+            for j in jobs_c:
+                c.notes[j.key] = "over the design budget"
+    return chosen
 
 
 def _run(runner: Runner, jobs: list[Job]) -> float:

@@ -50,6 +50,7 @@ from .observables import OBSERVABLES
 from .state import Evidence, Hypothesis, InvestigationView
 
 CHEAP_TIER = 2  # tiers 0-2 are cheap enough for the whole pool (design.py reads it here, at call time)
+FREE_TIER = 1   # tiers 0-1 run for the whole pool unbudgeted; the cheap tiers above share the design budget
 PROXY_WEIGHT = 0.5                      # a prediction from an inadequate cheap proxy counts half in C
 
 

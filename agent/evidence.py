@@ -24,7 +24,9 @@ Calibrated confidence (``calibrate``): the weakest link of the argument sets it.
 descriptors, and tiers 0-1, support at most "low"; tier 2, or tier 3 below 3 sigma, "medium"; "high"
 needs an adequate tier-3 (or better) margin of at least 3 sigma *and* an independent observable that
 agrees (another decisive observable, or the mechanism's contact energy, separating at an adequate
-tier). A cause with no adequate energetic support at all is "undetermined".
+tier). A cause with no adequate energetic support at all is "undetermined", except a category the
+library tests by descriptors by design (``DESCRIPTOR_LEVEL``: shape and steric bulk, which no gas-phase
+energy measures): its separating descriptors carry it at "low", never more.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ NOT_SEPARATE_Z = 1.0
 SETTLED_Z = 3.0
 HIGH_TIER = 3          # the lowest tier whose margin can carry "high"
 LEVELS = ("undetermined", "low", "medium", "high")
+DESCRIPTOR_LEVEL = frozenset({"shape_sterics"})  # categories whose library observables are descriptors by design
 LEVEL_CAP = {"undetermined": 0.3, "low": 0.45, "medium": 0.7, "high": 0.95}  # a hypothesis's number, per word
 
 
@@ -192,6 +195,8 @@ def calibrate(cause: Hypothesis, hypotheses: list[Hypothesis], evidence: list[Ev
     mech_evs = [e for e in (best_evidence(evidence, m.observables[0].observable) for m in mechs) if e is not None]
     energetic = [e for e in decisive if not is_structural(e.observable)]
     support = [e for e in energetic or mech_evs if not is_structural(e.observable)]
+    if not support and cause.category in DESCRIPTOR_LEVEL and decisive:
+        support = decisive  # descriptors by design: link_level caps each at "low"
     if not support or any(link_level(e) == "undetermined" for e in support):
         what = "; ".join(_link_words(e) for e in decisive + mech_evs) or "nothing computed"
         return Calibration("undetermined", f"no adequate energetic support for {cause.id}: it rests on {what}",
@@ -205,7 +210,9 @@ def calibrate(cause: Hypothesis, hypotheses: list[Hypothesis], evidence: list[Ev
         level = "medium"
         reason += ", and no independent observable agrees yet"
     elif level in ("low", "medium"):
-        reason += (" (tiers 0-1 support at most low)" if level == "low" else
+        reason += ((" (a descriptor-level category: no energy measures it, so at most low)"
+                    if all(is_structural(e.observable) for e in support) else " (tiers 0-1 support at most low)")
+                   if level == "low" else
                    f" (high needs an adequate tier-{HIGH_TIER} margin of {SETTLED_Z:.0f} sigma and an independent "
                    "observable)")
     if agree:

@@ -106,10 +106,12 @@ LIBRARY: tuple[Template, ...] = (
         "{target}'s hydrogen-bond donor/acceptor pattern, which its analogs lack, builds an H-bonded motif "
         "(dimer or chain) that dominates its packing.",
         _any(lambda m: bool(donor_feature(m)), "no member has an N-H or O-H donor"),
-        # the polar-H count points where to look; the dimer's energy per molecule decides, the chain's and
-        # the dimer-vs-chain preference say which motif the molecule would build
+        # the polar-H count points where to look; the H-bond energy per molecule with every donor used decides
+        # (a dimer alone misses a primary amide's second N-H), the dimer's and the chain's energies and the
+        # dimer-vs-chain preference say which motif the molecule would build
         (ObservableUse(observable="n_polar_hydrogens", role="indicator", direction="differs"),
-         ObservableUse(observable="hbond_dimer_energy", role="decisive", direction="lower"),
+         ObservableUse(observable="hbond_network_energy", role="decisive", direction="lower"),
+         ObservableUse(observable="hbond_dimer_energy", role="indicator", direction="lower"),
          ObservableUse(observable="hbond_chain_energy", role="indicator", direction="lower"),
          ObservableUse(observable="hbond_motif_preference", role="indicator", direction="differs")),
         feature=donor_feature, feature_name="polar hydrogens",

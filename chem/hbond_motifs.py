@@ -25,7 +25,9 @@ Per-molecule energies (what the agent's observables read; E_int from a supermole
 - chain: E_chain = E_int(B; A + C) / 2, the central molecule's interaction with its two neighbours,
   halved (in an infinite chain each molecule makes two links and owns half of each: one link per
   molecule, with the trimer's cooperativity);
-- preference = E_dimer - E_chain (negative: the dimer is preferred), both from one calculation.
+- preference = E_dimer - E_chain (negative: the dimer is preferred), both from one calculation;
+- network: every free donor H used once (:func:`network_pairs`): E_cyclic / 2 (else the first open link's
+  E_int) plus E_int of one open link per further donor H, as far as the acceptors' lone pairs allow.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .molecule import Molecule
 HBOND_CONTACT_ANGSTROM = {("O", "O"): 1.75, ("N", "O"): 1.90, ("O", "N"): 1.85, ("N", "N"): 2.00,
                           ("O", "F"): 1.95, ("N", "F"): 2.05}
 SYN_TORSION_DEG = 45.0
+ACCEPTOR_SLOTS = {"O": 2}  # lone pairs an acceptor can point at donors at once; N and F take one
 FAR_ANGSTROM = 30.0  # a monomer this far from a complex does not interact with it
 
 
@@ -247,21 +250,27 @@ def _spread(parts: list[Molecule], h: int, a: int) -> float:
                for i in range(len(parts)) for j in range(i + 1, len(parts)))
 
 
-def _link_site(mono: Molecule) -> tuple[int, int]:
-    """(H, acceptor) of a single link: a free donor H not needed for a cyclic dimer where there is one
-    (a primary amide's anti N-H), and an O acceptor before N, the farthest in the graph from the donor
-    so that the link does not also close a ring (the molecule's own donor atom only if nothing else)."""
+def _link_site(mono: Molecule, h: int | None = None) -> tuple[int, int]:
+    """(H, acceptor) of a single link: donor ``h``, or a free donor H not needed for a cyclic dimer where
+    there is one (a primary amide's anti N-H); an O acceptor before N, the farthest in the graph from the
+    donor so that the link does not also close a ring (the molecule's own donor atom only if nothing else)."""
     syn_h = {s[0] for s in syn_sites(mono)}
-    h, d = min(donors(mono), key=lambda hd: (hd[0] in syn_h, hd[0]))
+    free = dict(donors(mono))
+    if h is None:
+        h = min(free, key=lambda k: (k in syn_h, k))
+    elif h not in free:
+        raise MoleculeError(f"{mono.label}: atom {h} is not a free polar H")
+    d = free[h]
     acc = [a for a in acceptor_atoms(mono) if a != d] or acceptor_atoms(mono)
     return h, max(acc, key=lambda k: (mono.symbols[k] == "O", len(mono.bond_path(d, k)), -k))
 
 
-def open_dimer(m: Molecule) -> tuple[Molecule, Molecule]:
-    """One linear D-H···A bond between two copies (the first free donor H, the first acceptor not its own
-    donor atom), for a molecule that cannot close a cyclic dimer."""
+def open_dimer(m: Molecule, h: int | None = None) -> tuple[Molecule, Molecule]:
+    """One linear D-H···A bond between two copies (through donor H ``h``, by default the first free one
+    not needed for a cyclic dimer; the acceptor as :func:`_link_site` picks it), for a molecule that cannot
+    close a cyclic dimer, or for a donor left over by one."""
     mono = lowest_conformer(m)
-    h, a = _link_site(mono)
+    h, a = _link_site(mono, h)
     partner = max(_accepting(mono, h, mono, a), key=lambda b: _room([mono, b]))
     return tuple(_settle([mono, partner], [(0, h, 1, a)], f"{m.label} open dimer"))
 
@@ -275,6 +284,36 @@ def best_dimer(m: Molecule) -> tuple[Molecule, Molecule]:
     if syn_sites(lowest_conformer(m)):  # seeded: the same conformer every call
         return cyclic_dimer(m)
     return open_dimer(m)
+
+
+def acceptor_slots(m: Molecule) -> int:
+    """How many H-bonds ``m``'s acceptors can take at once: two per O (two lone pairs), one per N or F."""
+    return sum(ACCEPTOR_SLOTS.get(m.symbols[a], 1) for a in acceptor_atoms(m))
+
+
+def network_pairs(m: Molecule) -> tuple[bool, list[tuple[Molecule, Molecule]]]:
+    """The H-bonds one molecule makes when every free donor H is used: (cyclic, pairs), the first pair the
+    best dimer (cyclic R2,2(8) when ``cyclic``, else an open link), then one open dimer per further free
+    donor H (a primary amide's anti N-H: the link that joins its dimers into ribbons), as many as the
+    acceptors have lone pairs left. Per molecule the network's H-bond energy is E(cyclic) / 2 (else
+    E(first link)) plus each further link's E: in the crystal each molecule donates through each H once."""
+    ok, why = can_form_motif(m)
+    if not ok:
+        raise MoleculeError(why)
+    mono = lowest_conformer(m)
+    sites = syn_sites(mono)
+    first = cyclic_dimer(m) if sites else open_dimer(m)
+    used = {sites[0][0]} if sites else {_link_site(mono)[0]}
+    room = acceptor_slots(mono) - 1
+    extra = [h for h, _ in donors(mono) if h not in used][:max(room, 0)]
+    return bool(sites), [first, *(open_dimer(m, h) for h in extra)]
+
+
+def donates_both_ways(a: Molecule, b: Molecule) -> bool:
+    """Whether each of two molecules donates an H-bond to the other (a cyclic dimer, not an open link)."""
+    ways = [[(i, h, j, x) for h, _ in donors(p) for x in acceptor_atoms(q)]
+            for i, j, p, q in ((0, 1, a, b), (1, 0, b, a))]
+    return all(links and any(_formed([a, b], links)) for links in ways)
 
 
 def chain_trimer(m: Molecule) -> tuple[Molecule, Molecule, Molecule]:

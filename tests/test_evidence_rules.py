@@ -195,6 +195,14 @@ def test_conclusion_calibrates_and_says_what_would_raise_it():
     assert c.confidence == "undetermined" and c.summary.startswith("Undetermined")
 
 
+def test_a_descriptor_level_category_is_capped_at_low():
+    """Shape keeps its descriptors (issue 11): separating descriptors carry it, but never above "low"."""
+    shape = cause("asphericity", "npr1", cid="shape_sterics")
+    cal = calibrate(shape, [shape], [ev("asphericity", 0, 6.0), ev("npr1", 0, 9.0)])
+    assert cal.level == "low" and "descriptor-level" in cal.reason
+    assert calibrate(shape, [shape], [ev("asphericity", 0, 6.0, adequate=False)]).level == "undetermined"
+
+
 # ------------------------------------------------------------------ the planner spends where it matters
 def leading_view(**budget) -> InvestigationView:
     """halogen_bond supported at tier 3; its type II mechanism and a pi-stacking cause still open at tier 2."""

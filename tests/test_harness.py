@@ -82,7 +82,7 @@ def test_estimate_seconds_per_tier(water, water_dimer):
     assert estimate_seconds(make_spec("energy", [ethanol], 0)) == 0.5
     assert estimate_seconds(make_spec("descriptors", [ethanol], 0)) == 0.05
     assert estimate_seconds(make_spec("interaction_energy", water_dimer, 1)) == pytest.approx(1.6)
-    assert estimate_seconds(make_spec("energy", [ethanol], 2)) == pytest.approx(0.05 + 0.002 * 81)
+    assert estimate_seconds(make_spec("energy", [ethanol], 2)) == pytest.approx(0.05 + 3e-5 * 81)
     scf = 20.0 * (3 / 8.0) ** 2.5  # 3 heavy atoms
     assert estimate_seconds(make_spec("energy", [ethanol], 3)) == pytest.approx(scf)
     assert estimate_seconds(make_spec("esp", [ethanol], 3)) == pytest.approx(2.5 * scf)

@@ -146,3 +146,24 @@ def test_formic_acid_dimer_and_chain_dft(store, formic):
     dimer = _value("hbond_dimer_energy", formic, 3, store)
     assert dimer == pytest.approx(S22_FORMIC_PER_MOLECULE, abs=2.5)
     assert _value("hbond_motif_preference", formic, 3, store) < 0.0
+
+
+def test_network_energy_uses_every_donor(store):
+    """The primary amide's ribbon: the cyclic dimer's half (-7.6 per molecule at GFN2-xTB) plus the anti N-H's
+    open link (-6.2): about -13.7 per molecule, against the trans N-methyl amide's one link per molecule
+    (-6.9) and the N,N-dimethyl amide's nothing. Primary amides pair into R2,2(8) dimers joined by the anti
+    N-H into ribbons (L. Leiserowitz, A. T. Hagler, Proc. R. Soc. Lond. A 388, 133 (1983)), secondary trans
+    amides into C(4) chains; the energies are this code's GFN2-xTB values, pinned within 1.5 kcal/mol."""
+    primary = Molecule.from_smiles("CC(N)=O", name="acetamide")
+    secondary = Molecule.from_smiles("CNC(C)=O", name="N-methylacetamide")
+    cyclic, pairs = hm.network_pairs(primary)
+    assert cyclic and len(pairs) == 2 and hm.donates_both_ways(*pairs[0]) and not hm.donates_both_ways(*pairs[1])
+    assert hm.network_pairs(secondary)[0] is False and len(hm.network_pairs(secondary)[1]) == 1
+    e1 = _value("hbond_network_energy", primary, 2, store)
+    e2 = _value("hbond_network_energy", secondary, 2, store)
+    dimer = _value("hbond_dimer_energy", primary, 2, store)
+    assert e1 == pytest.approx(-13.7, abs=1.5) and e2 == pytest.approx(-6.9, abs=1.5)
+    assert e1 < dimer < 0.0 and e1 < e2 - 3.0
+    with pytest.raises(NotApplicable) as info:
+        specs_for("hbond_network_energy", Molecule.from_smiles("CN(C)C(C)=O", name="DMA"), 2)
+    assert info.value.value == 0.0
