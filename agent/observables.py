@@ -715,7 +715,7 @@ def _conformer_entropy_ts(m: Molecule, r: CalcResult) -> float:
 # benchmarks/polarisabilities.py, 12 molecules against measured gas-phase values (CRC Handbook table):
 _POL_T2 = ("GFN2-xTB finite field: its minimal valence basis misses most of the response, MAE 3.0 Å^3, from -74% "
            "(water 0.37 vs 1.45) to +100% (CCl4 22.2 vs 11.2); not a number to compare on")
-_POL_T3 = ("B3LYP/def2-SVP finite field at the MMFF94 geometry: every value low (def2-SVP has no diffuse "
+_POL_T3 = ("B3LYP/def2-SVP (analytic CPKS) at the MMFF94 geometry: every value low (def2-SVP has no diffuse "
            "functions), MAE 1.71 Å^3, mean -27%: aromatics -17 to -19% (benzene 8.59 vs 10.32), C-Cl aliphatics "
            "-33 to -38% (CCl4 6.96 vs 11.2), water -46% (def2-SVPD: water 1.44, methane 2.48, CH3Cl 4.34: MAE 0.25 on "
            "4 vs 0.90 in def2-SVP); a series ranks right when its members err alike")

@@ -1,7 +1,8 @@
 """Static polarisabilities per tier against measured gas-phase values.
 
-Each molecule's number is tierchem's ``polarizability`` observable (isotropic mean, Å^3, finite field on
-the dipole: GFN2-xTB at tier 2, B3LYP/def2-SVP at tier 3), at the MMFF94 geometry from the SMILES.
+Each molecule's number is tierchem's ``polarizability`` observable (isotropic mean, Å^3: GFN2-xTB finite
+field on the dipole at tier 2, B3LYP/def2-SVP analytic CPKS response at tier 3; the six-SCF finite field
+it replaced agreed to 1e-4 Å^3), at the MMFF94 geometry from the SMILES.
 Reference values: measured mean static (or long-wavelength-extrapolated) polarisabilities, approximately
 as tabulated in the CRC Handbook of Chemistry and Physics, "Atomic and molecular polarizabilities"
 (T. M. Miller); where that table lists several measurements the one used is noted. They were not

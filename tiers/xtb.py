@@ -246,16 +246,18 @@ def finite_field_polarizability(dipole_of, field_au: float) -> np.ndarray:
     return 0.5 * (alpha + alpha.T)
 
 
-def polarizability_values(alpha_au: np.ndarray, field_au: float) -> dict[str, Any]:
+def polarizability_values(alpha_au: np.ndarray, field_au: float | None,
+                          method: str = "finite field, central differences of the dipole") -> dict[str, Any]:
     """The polarizability task's values: isotropic mean, tensor and anisotropy (Å^3; the mean also in a0^3).
-    The anisotropy is Delta alpha = sqrt(((a1-a2)^2 + (a2-a3)^2 + (a3-a1)^2) / 2) of the principal values."""
+    The anisotropy is Delta alpha = sqrt(((a1-a2)^2 + (a2-a3)^2 + (a3-a1)^2) / 2) of the principal values;
+    ``field_au``: the finite-field step (None for an analytic response)."""
     iso = float(np.trace(alpha_au) / 3)
     a1, a2, a3 = np.linalg.eigvalsh(alpha_au)
     aniso = float(np.sqrt(((a1 - a2) ** 2 + (a2 - a3) ** 2 + (a3 - a1) ** 2) / 2))
     return {"polarizability_angstrom3": iso * ANGSTROM3_PER_AU, "polarizability_au": iso,
             "polarizability_tensor_angstrom3": (alpha_au * ANGSTROM3_PER_AU).tolist(),
             "polarizability_anisotropy_angstrom3": aniso * ANGSTROM3_PER_AU,
-            "field_au": field_au, "polarizability_method": "finite field, central differences of the dipole"}
+            **({"field_au": field_au} if field_au is not None else {}), "polarizability_method": method}
 
 
 # ------------------------------------------------------------------ the harness
