@@ -61,6 +61,16 @@ def leading(view: InvestigationView) -> set[str]:
     return ids | {h.id for h in live(view) if h.kind == "mechanism" and h.mechanism_of in ids}
 
 
+def contradicted(h, view: InvestigationView):
+    """The adequate evidence (an indicator's or a decisive observable's) that already says the opposite of
+    what ``h`` predicts, if any: a lesser cause so contradicted gets no expensive tier."""
+    for use in h.observables:
+        e = best_evidence(view.evidence, use.observable)
+        if e is not None and e.adequate and e.verdict == "opposite":
+            return e
+    return None
+
+
 class RankedCalc(NamedTuple):
     observable: str
     hypotheses: list[str]
@@ -145,7 +155,15 @@ class BuiltinPlanner:
         ones not escalated because their verdict is settled."""
         wanted: dict[str, list] = {}
         skipped: list[str] = []
+        lead = leading(view)
         for h in live(view):
+            against = contradicted(h, view) if tier > CHEAP_TIER and h.id not in lead else None
+            if against is not None:  # no expensive tier for a lesser cause its adequate numbers contradict
+                if any(OBSERVABLES[u.observable].use(tier).computable for u in h.observables
+                       if u.observable in OBSERVABLES and (u.observable, tier) not in done):
+                    skipped.append(f"{h.id} above tier {CHEAP_TIER}: {against.observable} at tier {against.tier} "
+                                   f"already points the other way (z = {against.z:.1f})")
+                continue
             for use in h.observables:
                 obs = OBSERVABLES.get(use.observable)
                 if obs is None:

@@ -222,6 +222,24 @@ def test_planner_ranks_the_decisive_calculation_first():
     assert "decisive for a leading hypothesis" in step.reasoning and "lesser" in step.reasoning
 
 
+def test_a_lesser_cause_its_adequate_indicator_contradicts_gets_no_expensive_tier():
+    """A cause whose adequate tier-0 indicator already says the opposite (the target less polarisable by
+    its molar refractivity) is not escalated to DFT while it is not leading; the plan says why."""
+    v = leading_view()
+    disp = Hypothesis(id="dispersion_polarisability", category="dispersion_polarisability", statement="d",
+                      status="open", observables=[
+                          ObservableUse(observable="molar_refractivity", role="indicator", direction="higher"),
+                          ObservableUse(observable="polarizability", direction="higher")])
+    opposite = ev("molar_refractivity", 0, -5.0)
+    assert opposite.verdict == "opposite"
+    cheap_look = ev("polarizability", 2, -1.0, adequate=False)  # tier 2 done: the next rung is DFT
+    v = v.model_copy(update={"hypotheses": [*v.hypotheses, disp], "evidence": [*v.evidence, opposite, cheap_look]})
+    step = BuiltinPlanner().plan(v)
+    assert ("polarizability", 3) not in {(a.observable, a.tier) for a in step.actions}
+    assert "dispersion_polarisability above tier 2: molar_refractivity at tier 0 already points the other way" \
+        in step.reasoning
+
+
 @pytest.mark.parametrize("budget, kept, dropped", [
     (1000.0, ["decisive", "minor"], []),
     (110.0, ["decisive"], ["minor"]),        # the minor one goes first, whatever it costs
