@@ -317,13 +317,16 @@ class XTBHarness(Harness):
         ensemble ~60 optimisation steps per conformer (about 4 conformers per molecule). Measured on one
         core (tblite 0.8): an energy of pyrene (26 atoms) 0.09 s, of a 40-atom acid 0.19 s; the 40-atom
         acid's conformer ensemble 24 s (this model: 24 s), salicylic acid's 3.2 s (model: 14 s)."""
-        one = 0.05 + 3e-5 * spec.n_atoms ** 2
+        def step(n_atoms: float) -> float:  # one energy and gradient
+            return 0.05 + 3e-5 * n_atoms ** 2
+
+        one = step(spec.n_atoms)
         if spec.task == "polarizability":
             return 6 * one
         if spec.task == "interaction_energies":
             return 3 * one  # every dimer and its monomers: about 3 systems of the spec's size
         if spec.task in ("conformers", "isomer_energies"):
-            per_molecule = 0.05 + 0.002 * (spec.n_atoms / len(spec.molecules)) ** 2
+            per_molecule = step(spec.n_atoms / len(spec.molecules))
             n_conformers = 1 if spec.keywords.get("embed") is False else 4  # embed=False: the given geometry
             return n_conformers * 60 * per_molecule * len(spec.molecules)
         return one
