@@ -4,8 +4,11 @@ It climbs the tier ladder. At each step it looks for the lowest tier at which a
 live hypothesis still needs an observable computed, and plans those
 calculations; when none is needed up to the tier cap it concludes. It does not
 climb for an observable whose verdict is *settled* at an adequate tier (the
-next tier cannot change it), nor compute an inadequate tier above the cheap
-ones (tier 2). It writes its reasoning in sentences.
+next tier cannot change it) -- except a leading cause's decisive observable,
+which climbs while its link caps the confidence below "high" -- nor compute an
+inadequate tier above the cheap ones (tier 2), nor take a lesser cause that an
+adequate number already contradicts above them. It writes its reasoning in
+sentences.
 
 The steering command language and its parser live in :mod:`.commands`; free text is read by
 :mod:`.interpret` into the same commands.
@@ -18,7 +21,7 @@ from typing import NamedTuple
 
 from .causality import causal_actions, reasoning as causal_reasoning
 from .commands import COMMANDS_HELP, ELEMENT_NAMES, parse_command, parse_design_command  # noqa: F401 (re-exported)
-from .evidence import best_evidence, settled
+from .evidence import best_evidence, link_level, settled
 from .observables import OBSERVABLES
 from .state import Action, InvestigationView, ObservableUse, PlanStep
 
@@ -174,7 +177,10 @@ class BuiltinPlanner:
                 cur = best_evidence(view.evidence, use.observable)
                 if cur is not None and cur.tier >= tier:
                     continue
-                if cur is not None and settled(cur) and h.id not in tied:
+                # a leading cause's decisive number climbs on while its link caps the confidence below high
+                # (a settled tier-1 margin is still "low"): the referee wants it at the adequate tiers above
+                climb = h.id in lead and use.role == "decisive" and u.adequate
+                if cur is not None and settled(cur) and h.id not in tied and not (climb and link_level(cur) != "high"):
                     skipped.append(f"{use.observable} is settled at tier {cur.tier} ({cur.verdict}, "
                                    f"z = {cur.z:.1f}); tier {tier} cannot change that")
                     continue

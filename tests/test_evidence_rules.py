@@ -222,6 +222,19 @@ def test_planner_ranks_the_decisive_calculation_first():
     assert "decisive for a leading hypothesis" in step.reasoning and "lesser" in step.reasoning
 
 
+def test_a_settled_low_tier_margin_of_the_leading_cause_still_climbs():
+    """A root cause settled at tier 1 (z = 6) is only "low": its decisive observable is planned one tier up,
+    while a settled lesser observable is not."""
+    stack = cause("ie_stack", cid="pi_stacking_quadrupole")
+    stack.observables[0] = ObservableUse(observable="ie_stack", direction="lower")
+    other = Hypothesis(id="dipole_antiparallel", category="dipole_antiparallel", statement="d", status="open",
+                       observables=[ObservableUse(observable="ie_antiparallel", role="indicator", direction="lower")])
+    v = view_of([stack, other], [ev("ie_stack", 1, 6.0, direction="lower"),
+                                 ev("ie_antiparallel", 1, 6.0, direction="lower")], budget={"tier_cap": 3})
+    planned = {(a.observable, a.tier) for a in BuiltinPlanner().plan(v).actions}
+    assert ("ie_stack", 2) in planned and ("ie_antiparallel", 2) not in planned
+
+
 def test_a_lesser_cause_its_adequate_indicator_contradicts_gets_no_expensive_tier():
     """A cause whose adequate tier-0 indicator already says the opposite (the target less polarisable by
     its molar refractivity) is not escalated to DFT while it is not leading; the plan says why."""
