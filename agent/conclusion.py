@@ -4,6 +4,7 @@ predictions, and the cache keys of every result it rests on."""
 
 from __future__ import annotations
 
+from . import model_contact
 from .causality import causal_verdicts
 from .evidence import HIGH_TIER, Calibration, weaker, best_evidence, calibrate, link_level
 from .observables import OBSERVABLES, is_structural
@@ -195,8 +196,8 @@ def build(v: InvestigationView) -> Conclusion:
             c.open.append(OpenHypothesis(category=h.category, id=h.id, status=h.status, reason=h.reason))
     c.evidence_refs = list(dict.fromkeys(refs))
     _run_caveats(c, v, members, pending)
-    c.summary = _summary(c, root, target)
-    c.changes = _changes(v.conclusion, c, v.hypotheses)
+    c.summary = _summary(c, root, target) + model_contact.sentence(v)  # the tier-4 check, once it is in
+    c.changes = _changes(v.conclusion, c, v.hypotheses) + model_contact.news(v)
     return c
 
 

@@ -36,7 +36,7 @@ from langgraph.runtime import Runtime
 from ..tiers.spec import CalcResult, CalcSpec
 from ..tiers.store import ResultStore
 from . import background as bgq
-from . import causality
+from . import causality, model_contact
 from . import conclusion as concl
 from .evidence import judge, make_evidence
 from .hypotheses import screen
@@ -218,8 +218,7 @@ def compute(state: GraphState, runtime: Runtime[RunContext]) -> dict:
         ref, entry = bgq.start(ctx.queue, ctx.store, p)
         refs += [ref] if ref else []
         pending += [entry] if entry else []
-    text = f"Computed {len(fg)} calculation(s) ({sum(1 for r in results if r.from_cache)} from the store)"
-    text += f", {used:.1f} s."
+    text = f"Computed {len(fg)} calculation(s) ({sum(1 for r in results if r.from_cache)} from the store), {used:.1f} s."
     if len(fg) < len(v.plan):
         text += f" {len(pending) - len(v.pending)} running in the background."
     for r in refs:
@@ -267,10 +266,11 @@ def analyse(state: GraphState, runtime: Runtime[RunContext]) -> dict:
 
 
 def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict:
-    c = concl.build(view(state))
-    return {"conclusion": c.model_dump(mode="json"),
-            "transcript": [say("agent", ("Provisional conclusion: " if c.provisional else "Conclusion: ") + c.summary
-                               + (" " + " ".join(c.changes) if c.changes else ""))]}
+    extra = model_contact.launch(view(state), runtime.context)  # the decisive contact's tier-4 check
+    c = concl.build(view(model_contact.merged(state, extra)))
+    return {**extra, "conclusion": c.model_dump(mode="json"), "transcript": extra.get("transcript", []) + [say(
+        "agent", ("Provisional conclusion: " if c.provisional else "Conclusion: ") + c.summary
+        + (" " + " ".join(c.changes) if c.changes else ""))]}
 
 
 def design(state: GraphState, runtime: Runtime[RunContext]) -> dict:
