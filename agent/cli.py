@@ -487,8 +487,10 @@ def demo(directory: Optional[Path] = typer.Argument(None, metavar="DIR", show_de
                                                    help="Where the demo's run lives (default: runs/demo; "
                                                    "reused: resumes)."),
          run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="The same as DIR."),
-         wait: bool = typer.Option(False, "--wait/--no-wait", help="Also finish the slow DFT confirmations "
-                                   "(~10+ minutes more on 2 cores) instead of leaving them to `tierchem resume`."),
+         wait: bool = typer.Option(False, "--wait/--no-wait", help="Also finish the slow DFT confirmations and "
+                                   "the tier-4 check of the decisive contact (~25 minutes more on 2 cores; the "
+                                   "CCSD(T)/CBS model alone ~13 CPU-minutes) instead of leaving them to "
+                                   "`tierchem resume`."),
          as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
     """The main job: investigate the shipped dihalobenzene example, offline, with the built-in planner."""
     import time
