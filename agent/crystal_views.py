@@ -49,27 +49,45 @@ def crystal_report(crystal, levels: list[str], store=None, contact_cutoff: float
     """Everything ``tierchem crystal`` shows, as plain data. Pair energies at ``levels`` (tiers 1-2
     summed to ``radius``, DFT on the strongest shell pairs; "ce-1p" for occ's CE-1p model)."""
     from ..chem.crystal_pairs import molecular_pairs
-    from ..tiers.crystal_energies import ce_model_energies, crystal_energies
+    from ..tiers.crystal_energies import CE_MODEL, ce_model_energies, ce_pair_energies, crystal_energies
 
     ce_model = ce_model or any(lv.lower() in ("ce-1p", "ce1p") for lv in levels)
     levels = [lv for lv in levels if lv.lower() not in ("ce-1p", "ce1p")]
-    out = {"summary": crystal_summary(crystal)}
+    out = {"summary": crystal_summary(crystal), "levels": {}, "level_tiers": {}}
     if levels:
         energies = crystal_energies(crystal, levels, store, contact_cutoff, radius, compare_periodic=periodic)
-        pair_set, by_level = energies.pairs, energies.energies
+        pair_set, by_level = energies.pairs, dict(energies.energies)
         out.update(levels={lv.name: lv.label for lv in energies.levels},
                    level_tiers={lv.name: lv.tier for lv in energies.levels},
                    pair_sums={k: v.as_dict() for k, v in energies.sums.items()},
                    periodic={k: v.as_dict() for k, v in energies.periodic.items()}, notes=energies.notes)
     else:
         pair_set, by_level = molecular_pairs(crystal, contact_cutoff), {}
+    if ce_model:
+        ce = ce_model_energies(crystal, store=store)
+        out["ce_model"] = ce.as_dict()
+        # its pair energies beside ours, by pair class (matched by distances; see ce_pair_energies)
+        by_level[CE_MODEL] = ce_pair_energies(pair_set, ce)
+        out["levels"][CE_MODEL] = f"{CE_MODEL.replace('ce', 'CE')} ({ce.wavefunction})"
     out["pairs"] = [dict(p.as_dict(), energies_kcal_mol={k: e.get(p.pair_class) for k, e in by_level.items()})
                     for p in pair_set.shell()]
+    out["lattice_energy_by_contact"] = {k: lattice_energy_by_contact(pair_set, by_level[k])
+                                        for k in out.get("pair_sums", {})}
     out["homes"] = {"molecules": pair_set.homes, "counts": pair_set.home_counts}
-    if ce_model:
-        out["ce_model"] = ce_model_energies(crystal).as_dict()
     out["_pair_set"], out["_energies"] = pair_set, by_level
     return out
+
+
+def lattice_energy_by_contact(pair_set, energies: dict[int, float | None]) -> dict[str, float]:
+    """The pair-sum lattice energy per molecule (kcal/mol) split by each pair's most specific
+    contact (``MolecularPair.contact_type``; pairs outside the close-contact shell as "beyond the
+    shell"), over the pairs that have an energy: which kind of pair carries how much of it (the
+    surface term of a polar crystal is not split)."""
+    groups: dict[str, list] = {}
+    for p in pair_set.pairs:
+        if energies.get(p.pair_class) is not None:
+            groups.setdefault(p.contact_type if p.in_shell else "beyond the shell", []).append(p)
+    return {k: pair_set.pair_sum(energies, pairs=v) for k, v in groups.items()}
 
 
 def public(report: dict) -> dict:
@@ -109,6 +127,11 @@ def print_report(report: dict, console, show_pairs: bool = True) -> None:
         line += (f"; surface term {ps['surface_term_kcal_mol']:.2f} taken off)" if abs(ps["surface_term_kcal_mol"]) >= 0.005
                  else ")")
         console.print(line, highlight=False)
+        split = report.get("lattice_energy_by_contact", {}).get(name, {})
+        if split:
+            console.print("  by pair: " + ", ".join(f"{CONTACT_COLOURS.get(k, (None, k))[1]} {v:.2f}"
+                                                    for k, v in sorted(split.items(), key=lambda kv: kv[1])),
+                          highlight=False)
         cmp = report.get("periodic", {}).get(name)
         if cmp:
             what = "difference" if report["level_tiers"][name] == 1 else "many-body part"
@@ -118,7 +141,7 @@ def print_report(report: dict, console, show_pairs: bool = True) -> None:
                           highlight=False)
     if "ce_model" in report:
         ce = report["ce_model"]
-        console.print(f"{ce['model'].upper()} ({ce['wavefunction']}, occpy {ce['occpy_version']}): "
+        console.print(f"{ce['model'].replace('ce', 'CE')} ({ce['wavefunction']}, occpy {ce['occpy_version']}): "
                       f"{ce['lattice_energy_kj_mol']:.1f} kJ/mol = {ce['lattice_energy_kcal_mol']:.2f} kcal/mol per "
                       f"molecule (pairs to {ce['radius_angstrom']:g} Å{'' if ce['converged'] else ', not converged'})",
                       highlight=False)

@@ -315,13 +315,27 @@ def _occ_crystal(crystal, normalise_hydrogens: bool = True):
 
 
 def ce_model_energies(crystal, model: str = CE_MODEL, max_radius: float = CE_MAX_RADIUS_ANGSTROM,
-                      tolerance_kj_mol: float = CE_TOLERANCE_KJ_MOL, threads: int = 1) -> CEModelResult:
+                      tolerance_kj_mol: float = CE_TOLERANCE_KJ_MOL, threads: int = 1,
+                      store: ResultStore | None = None) -> CEModelResult:
     """CE model pair energies (occ's ``CEEnergyModel``) of the symmetry-unique dimers, summed per
     molecule out to a nearest-atom radius grown by 3.8 Å until the sum changes by less than
-    ``tolerance_kj_mol`` (or ``max_radius``)."""
+    ``tolerance_kj_mol`` (or ``max_radius``). With ``store`` the result is kept beside it (``ce/``,
+    keyed by the asymmetric unit, the model, the settings and occpy's version): minutes to compute."""
+    import hashlib
+    import json
     import time
 
+    from ..chem.crystal_pairs import asymmetric_unit_cif
+
     occpy, version = _occpy()
+    key = hashlib.sha256(json.dumps([asymmetric_unit_cif(crystal, normalise_hydrogens=True), model, max_radius,
+                                     tolerance_kj_mol, CE_WAVEFUNCTION, version]).encode()).hexdigest()[:24]
+    kept = store.path.parent / "ce" / f"{key}.json" if store is not None else None
+    if kept is not None and kept.exists():
+        data = json.loads(kept.read_text())
+        data.pop("lattice_energy_kcal_mol", None)
+        data["convergence"] = [tuple(step) for step in data["convergence"]]
+        return CEModelResult(**data)
     t0 = time.perf_counter()
     occpy.set_num_threads(threads)
     oc = _occ_crystal(crystal)
@@ -362,8 +376,34 @@ def ce_model_energies(crystal, model: str = CE_MODEL, max_radius: float = CE_MAX
                       "coulomb_kj_mol": comp.coulomb_kjmol(), "repulsion_kj_mol": comp.repulsion_kjmol(),
                       "exchange_kj_mol": comp.exchange_kjmol(), "polarization_kj_mol": comp.polarization_kjmol(),
                       "dispersion_kj_mol": comp.dispersion_kjmol(), "total_kj_mol": comp.total_kjmol()})
-    return CEModelResult(model, f"{method.upper()}/{basis}", steps[-1][1], steps[-1][0], converged, steps, pairs,
-                         version, time.perf_counter() - t0)
+    result = CEModelResult(model, f"{method.upper()}/{basis}", steps[-1][1], steps[-1][0], converged, steps, pairs,
+                           version, time.perf_counter() - t0)
+    if kept is not None:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps(result.as_dict()))
+    return result
+
+
+CE_MATCH_TOLERANCE_ANGSTROM = 0.05    # occ's centroids move by its H placement: match within this
+
+
+def ce_pair_energies(pairs: PairSet, ce: CEModelResult,
+                     tolerance: float = CE_MATCH_TOLERANCE_ANGSTROM) -> dict[int, float]:
+    """CE total pair energies (kcal/mol) by our pair class: each pair of the home molecule matched
+    to the one occ dimer with the same multiplicity whose centroid and nearest-atom distances agree
+    within ``tolerance`` Å (X-H at neutron lengths on both sides). Pairs with no such dimer, or
+    more than one of different energy, are left out; so is every pair when the crystal has more
+    than one symmetry-distinct molecule (occ's molecule order is not ours)."""
+    if len(pairs.homes) != 1:
+        return {}
+    out: dict[int, float] = {}
+    for p in pairs.pairs:
+        hits = {round(d["total_kj_mol"], 3) for d in ce.pairs if d["multiplicity"] == p.multiplicity
+                and abs(d["centroid_distance_angstrom"] - p.centroid_distance) < tolerance
+                and abs(d["nearest_distance_angstrom"] - p.closest_distance) < tolerance}
+        if len(hits) == 1:
+            out[p.pair_class] = hits.pop() / KJ_PER_KCAL
+    return out
 
 
 HIRSHFELD_ENVIRONMENT_ANGSTROM = 8.0   # neighbour atoms this close to the molecule shape its surface

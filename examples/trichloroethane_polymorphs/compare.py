@@ -31,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(args.out / "results.sqlite")
-    rows, fingerprints, report = [], [], {}
+    rows, fingerprints, report, splits = [], [], {}, []
     for code in POLYMORPHS:
         crystal = read_cif(cod_dir() / f"112-trichloroethane_COD{code}.cif", name=f"COD {code}")
         r = views.crystal_report(crystal, [args.tier], store, radius=args.radius)
@@ -44,6 +44,7 @@ def main() -> None:
                      ps["lattice_energy_kcal_mol"], cmp["periodic_kcal_mol"] if cmp else None,
                      f"{strongest['energies_kcal_mol'][args.tier]:.2f} ({strongest['relation']}, "
                      f"{', '.join(strongest['contacts']) or 'no short contact'})", kinds))
+        splits.append((code, r["lattice_energy_by_contact"][args.tier]))
         report[code] = views.public(r)
         if not args.no_fingerprints:
             from tierchem.tiers.crystal_energies import hirshfeld_fingerprint
@@ -58,6 +59,11 @@ def main() -> None:
         lines.append(f"| {code} | {sg} | {rho:.3f} | {pc:.3f} | {n} | {e_pairs:.2f} | "
                      f"{e_periodic:.2f} | {strong} | {'; '.join(kinds)} |" if e_periodic is not None else
                      f"| {code} | {sg} | {rho:.3f} | {pc:.3f} | {n} | {e_pairs:.2f} | - | {strong} | {'; '.join(kinds)} |")
+    kinds = [k for k in (*views.CONTACT_COLOURS, "beyond the shell") if any(k in sp for _, sp in splits)]
+    label = {k: views.CONTACT_COLOURS[k][1] if k in views.CONTACT_COLOURS else k for k in kinds}
+    lines += ["", "The pair sum split by the pairs' most specific contact (kcal/mol per molecule):", "",
+              "| COD | " + " | ".join(label[k] for k in kinds) + " |", "|---|" + "---|" * len(kinds)]
+    lines += [f"| {code} | " + " | ".join(f"{sp.get(k, 0.0):.2f}" for k in kinds) + " |" for code, sp in splits]
     if fingerprints:
         views.fingerprint_figure(fingerprints).save(args.out / "fingerprints.png")
         table = views.element_pair_table(fingerprints)
