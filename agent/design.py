@@ -110,15 +110,18 @@ class _Pass:
             d.rank = i
         return out
 
-    def within_budget(self, limit_s: float) -> tuple[list[Job], float, list[Candidate]]:
-        """The expensive calculations for the best candidates of the cheap look, within ``limit_s`` estimated
-        seconds: (jobs to run, their estimate, candidates left with deferred jobs)."""
-        expensive = [(p.observable, p.tier) for p in self.preds if p.tier > scoring.CHEAP_TIER]
+    def within_budget(self, limit_s: float, wanted: list[tuple[str, int]] | None = None,
+                      defer: bool = True) -> tuple[list[Job], float, list[Candidate]]:
+        """The ``wanted`` calculations (default: the expensive ones, tier 3+) for the best candidates of the
+        cheap look, within ``limit_s`` estimated seconds: (jobs to run, their estimate, candidates left out,
+        whose jobs are kept as deferred when ``defer``)."""
+        if wanted is None:
+            wanted = [(p.observable, p.tier) for p in self.preds if p.tier > scoring.CHEAP_TIER]
         chosen, spent, skipped = [], 0.0, []
-        if not expensive:
+        if not wanted:
             return chosen, spent, skipped
         for c in sorted(self.usable, key=lambda c: -self.score(c)[0]):
-            jobs_c = [j for obs, tier in expensive for j in jobs_for([c], obs, tier, self.preds)]
+            jobs_c = [j for obs, tier in wanted for j in jobs_for([c], obs, tier, self.preds)]
             # cached results count at their estimate too, so a pass chooses the same candidates on a warm cache
             cost = sum(estimate_seconds(j.spec) for j in jobs_c)
             if spent + cost <= limit_s:
@@ -126,7 +129,7 @@ class _Pass:
                 spent += cost
             elif jobs_c:
                 skipped.append(c)
-                c.deferred = jobs_c
+                c.deferred = jobs_c if defer else c.deferred
                 for j in jobs_c:
                     c.notes[j.key] = "over the design budget"
         return chosen, spent, skipped
@@ -211,27 +214,12 @@ def _stage(runner: Runner, dp: _Pass) -> float:
     limit = min(dp.v.budget.design_s_limit, dp.v.budget.left_s)
     used = _run(runner, [j for obs, tier in sorted(cheap) if tier <= scoring.FREE_TIER
                          for j in jobs_for(dp.usable, obs, tier, dp.preds)])
-    used += _run(runner, _cheap_within(dp, sorted(k for k in cheap if k[1] > scoring.FREE_TIER), limit))
+    # the tier-2 look shares the design budget (a GFN2-xTB conformer search takes minutes for some
+    # candidates), best candidates of the tier 0-1 look first
+    used += _run(runner, dp.within_budget(limit, sorted(k for k in cheap if k[1] > scoring.FREE_TIER), defer=False)[0])
     chosen, spent, dp.over_budget = dp.within_budget(limit)
     dp.estimated_s = round(spent, 1)
     return used + _run(runner, chosen)
-
-
-def _cheap_within(dp: _Pass, wanted: list[tuple[str, int]], limit_s: float) -> list[Job]:
-    """The cheap look above tiers 0-1 (tier 2) for the pool within ``limit_s`` estimated seconds, best candidates of the tier 0-1
-    look first (a GFN2-xTB conformer search takes minutes for some candidates: the pool is not free at
-    tier 2); the candidates left out say so."""
-    chosen, spent = [], 0.0
-    for c in sorted(dp.usable, key=lambda c: -dp.score(c)[0]):
-        jobs_c = [j for obs, tier in wanted for j in jobs_for([c], obs, tier, dp.preds)]
-        cost = sum(estimate_seconds(j.spec) for j in jobs_c)
-        if spent + cost <= limit_s:
-            chosen += jobs_c
-            spent += cost
-        else:
-            for j in jobs_c:
-                c.notes[j.key] = "over the design budget"
-    return chosen
 
 
 def _run(runner: Runner, jobs: list[Job]) -> float:
