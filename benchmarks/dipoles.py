@@ -13,7 +13,6 @@ trust (``TierUse.distrusted_elements``) rests on.
 from __future__ import annotations
 
 import argparse
-import time
 
 # name, SMILES, measured gas-phase dipole (D), CRC Handbook / NIST CCCBDB
 MEASURED = [
@@ -42,9 +41,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="at tier 3 only molecules of up to 7 heavy atoms")
     args = parser.parse_args()
 
-    from tierchem.agent.observables import read_value, specs_for
+    from measured import tier_values
     from tierchem.chem import Molecule
-    from tierchem.tiers import ResultStore, compute
+    from tierchem.tiers import ResultStore
 
     store = ResultStore()
     errors: dict[int, list[tuple[str, float, bool]]] = {t: [] for t in args.tiers}
@@ -52,18 +51,12 @@ def main() -> None:
         mol = Molecule.from_smiles(smiles, name=name)
         heavy = any(s in HEAVY for s in mol.symbols)
         cells = []
-        for tier in args.tiers:
-            if tier == 3 and args.quick and sum(s != "H" for s in mol.symbols) > 7:
-                cells.append(f"t{tier}   skipped")
+        for tv in tier_values("dipole", mol, args.tiers, store, 7 if args.quick else None):
+            if tv.value is None:
+                cells.append(f"t{tv.tier}   {tv.note}")
                 continue
-            t0 = time.perf_counter()
-            result = compute(specs_for("dipole", mol, tier)[0], store=store)
-            if not result.success:
-                cells.append(f"t{tier} failed: {result.error}")
-                continue
-            mu = read_value("dipole", mol, [result])
-            errors[tier].append((name, mu - ref, heavy))
-            cells.append(f"t{tier} {mu:5.2f} D ({mu - ref:+.2f}, {time.perf_counter() - t0:5.1f} s)")
+            errors[tv.tier].append((name, tv.value - ref, heavy))
+            cells.append(f"t{tv.tier} {tv.value:5.2f} D ({tv.value - ref:+.2f}, {tv.seconds:5.1f} s)")
         print(f"{name:14s} measured {ref:5.2f} D  " + "  ".join(cells))
     for tier, errs in errors.items():
         def mae(sel):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 # name, SMILES, measured gas-phase mean polarisability (Å^3), approximately from the CRC Handbook table
 MEASURED = [
@@ -52,9 +51,9 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown molecule(s) {', '.join(unknown)}; known: {', '.join(n for n, _, _ in MEASURED)}")
 
-    from tierchem.agent.observables import read_value, specs_for
+    from measured import tier_values
     from tierchem.chem import Molecule
-    from tierchem.tiers import ResultStore, compute
+    from tierchem.tiers import ResultStore
 
     store = ResultStore()
     rows: dict[int, list[tuple[str, float, float, bool]]] = {t: [] for t in args.tiers}
@@ -64,22 +63,13 @@ def main() -> None:
         mol = Molecule.from_smiles(smiles, name=name)
         halo = any(s in HALOGENS for s in mol.symbols)
         cells = []
-        for tier in args.tiers:
-            if tier == 3 and args.quick and sum(s != "H" for s in mol.symbols) > 6:
-                cells.append(f"t{tier}   skipped")
+        for tv in tier_values("polarizability", mol, args.tiers, store, 6 if args.quick else None, args.basis):
+            if tv.value is None:
+                cells.append(f"t{tv.tier}   {tv.note}")
                 continue
-            t0 = time.perf_counter()
-            spec = specs_for("polarizability", mol, tier)[0]
-            if tier == 3 and args.basis:
-                spec = spec.model_copy(update={"basis": args.basis})
-            result = compute(spec, store=store)
-            if not result.success:
-                cells.append(f"t{tier} failed: {result.error}")
-                continue
-            alpha = read_value("polarizability", mol, [result])
-            rows[tier].append((name, alpha, ref, halo))
-            cells.append(f"t{tier} {alpha:6.2f} ({alpha - ref:+6.2f}, {100 * (alpha - ref) / ref:+4.0f}%, "
-                         f"{time.perf_counter() - t0:5.1f} s)")
+            rows[tv.tier].append((name, tv.value, ref, halo))
+            cells.append(f"t{tv.tier} {tv.value:6.2f} ({tv.value - ref:+6.2f}, {100 * (tv.value - ref) / ref:+4.0f}%, "
+                         f"{tv.seconds:5.1f} s)")
         print(f"{name:21s} measured {ref:6.2f} Å^3  " + "  ".join(cells))
     for tier, got in rows.items():
         if not got:
