@@ -12,8 +12,10 @@ failures and for geometries unfit to be evidence (``UnfitGeometry``: atoms clash
 from __future__ import annotations
 
 from ..tiers.store import ResultStore
-from .observables import NotApplicable, UnfitGeometry, estimate_seconds, observable, read_value, specs_for
-from .state import Action, PlannedCalc, ResultRef, SeriesMember, ValueRef
+from .evidence import make_evidence
+from .observables import (OBSERVABLES, NotApplicable, UnfitGeometry, estimate_seconds, observable, read_value,
+                          specs_for)
+from .state import Action, Evidence, InvestigationView, PlannedCalc, ResultRef, SeriesMember, ValueRef
 
 
 def plan_calcs(computes: list[Action], members: list[SeriesMember],
@@ -97,3 +99,28 @@ def value_of(name: str, member: SeriesMember, ref: ResultRef, store: ResultStore
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         return ValueRef(molecule=member.name, value=None, cache_keys=keys, note=f"could not read {name}: {exc}",
                         status="failed")
+
+
+def series_evidence(v: InvestigationView, store: ResultStore) -> list[Evidence]:
+    """The target compared with its analogs on every observable and tier the series' results cover (the
+    target's value needed), each with its tier's uncertainty and adequacy for these molecules."""
+    members = {m.name: m for m in v.series.members}
+    target = v.series.target
+    groups: dict[tuple[str, int], dict[str, ResultRef]] = {}
+    for r in v.results:
+        if r.molecule in members:
+            groups.setdefault((r.observable, r.tier), {})[r.molecule] = r
+    # the direction an observable is judged in comes from the hypotheses that use it
+    directions = {u.observable: u.direction for h in v.hypotheses for u in h.observables}
+    evidence = []
+    for (name, tier), refs in sorted(groups.items()):
+        obs = OBSERVABLES.get(name)
+        if obs is None or target.name not in refs:
+            continue
+        vals = {mname: value_of(name, members[mname], ref, store) for mname, ref in refs.items()}
+        use = obs.use(tier).for_molecules([members[n].mol() for n in refs],  # per-element trust
+                                          [x.value for x in vals.values()])
+        arefs = [vals[a.name] for a in v.series.analogs if a.name in vals]
+        evidence.append(make_evidence(name, tier, obs.unit, directions.get(name, "differs"), vals[target.name],
+                                      arefs, use.sigma, use.adequate, use.note))
+    return evidence

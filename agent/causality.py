@@ -14,16 +14,24 @@ pair A, B (:func:`pair_verdict`):
 The template priors (:data:`PRIORS`, and a hypothesis's ``mechanism_of``) choose which pairs to test
 first and how a mechanism is worded; the verdict rests on the numbers alone, and says when it overturned
 the prior.
+
+When no consequence is shown (independent, or undecided), the two are weighed in energy
+(:func:`energy_stake`): what each is worth in the crystal's energy balance, the largest separating effect
+among its packing energies (its decisive observables and its mechanisms' contact energies, kcal/mol). The
+one worth more by over 2 sigma of the difference of the two effects is ``larger``, and the other is not
+named the root cause while it is supported; an undecided pair still caps the root's confidence
+(agent.conclusion).
 """
 
 from __future__ import annotations
 
-from itertools import permutations
+import math
 from typing import NamedTuple
 
 from ..chem.counterfactuals import Counterfactual, NoCounterfactual, counterfactual
-from .evidence import NOT_SEPARATE_Z, best_evidence, compare
-from .observables import TIER_LEVEL, NotApplicable, estimate_seconds, is_structural, observable, specs_for
+from .evidence import NOT_SEPARATE_Z, SEPARATES_Z, best_evidence, compare
+from .observables import (TIER_LEVEL, NotApplicable, estimate_seconds, is_packing_energy, is_structural,
+                          observable, specs_for)
 from .state import (Action, CausalPair, CausalTest, Evidence, Hypothesis, InvestigationView, PlannedCalc,
                     ResultRef, SeriesMember, result_id)
 
@@ -62,6 +70,12 @@ def pair_verdict(a: str, b: str, b_without_a: bool | None, a_without_b: bool | N
     if b_without_a and a_without_b:
         return PairOutcome("independent", None, None, f"each separation survives the other's removal: {a} and {b} "
                                                       "are independent contributions")
+    if (b_without_a is None) != (a_without_b is None):  # one way tested, and the separation survived
+        kept, gone = (b, a) if b_without_a else (a, b)
+        return PairOutcome("undecided", None, None, f"{kept}'s separation survives the removal of {gone}'s "
+                                                    f"feature, so {kept} is not a consequence of {gone}; the other "
+                                                    "way was not tested (no counterfactual, or not yet computed): "
+                                                    "the evidence does not decide which explains which")
     if b_without_a is False and a_without_b is False:
         return PairOutcome("undecided", None, None, f"both separations vanish when the other's feature is removed: "
                                                     "the evidence does not decide which explains which")
@@ -173,8 +187,38 @@ def causal_tests(v: InvestigationView, store) -> list[CausalTest]:
     return [one_test(v, x, y, store) for a, b in pairs(v.hypotheses) for x, y in ((a, b), (b, a))]
 
 
-def causal_verdicts(tests: list[CausalTest], hypotheses: list[Hypothesis]) -> list[CausalPair]:
-    """The pair verdicts of the supported causes from their tests."""
+def energy_stake(h: Hypothesis, hypotheses: list[Hypothesis], evidence: list[Evidence]) -> Evidence | None:
+    """What ``h`` is worth in the crystal's energy: of its decisive observables and its mechanisms' contact
+    energies, the adequate, separating packing energy (observables.is_packing_energy) with the largest
+    effect over the analogs."""
+    names = [u.observable for u in h.observables if u.role == "decisive"]
+    names += [u.observable for m in hypotheses if m.kind == "mechanism" and m.mechanism_of == h.id
+              and m.status != "rejected" for u in m.observables]
+    evs = [best_evidence(evidence, n) for n in dict.fromkeys(names) if is_packing_energy(n)]
+    evs = [e for e in evs if e is not None and e.adequate and e.verdict == "separates" and e.z]
+    return max(evs, key=lambda e: e.effect, default=None)
+
+
+def weigh(a: Hypothesis, b: Hypothesis, hypotheses: list[Hypothesis],
+          evidence: list[Evidence]) -> tuple[str | None, str]:
+    """(the cause worth clearly more in energy, or None; the words) for a pair no consequence links."""
+    ea, eb = energy_stake(a, hypotheses, evidence), energy_stake(b, hypotheses, evidence)
+    if ea is None or eb is None:
+        lacking = ", ".join(h.id for h, e in ((a, ea), (b, eb)) if e is None)
+        return None, f"they cannot be weighed in energy ({lacking}: no separating packing energy at an adequate tier)"
+    sc = math.hypot(ea.effect / ea.z, eb.effect / eb.z)  # each effect's own sigma of a difference
+    z = (ea.effect - eb.effect) / sc
+    words = (f"weighed in energy: {a.id} {ea.effect:.3g} kcal/mol over the analogs ({ea.observable}, tier "
+             f"{ea.tier}) against {b.id} {eb.effect:.3g} ({eb.observable}, tier {eb.tier}), {abs(z):.1f} sigma apart")
+    if abs(z) <= SEPARATES_Z:
+        return None, words + ": too close to rank"
+    return (a.id if z > 0 else b.id), words
+
+
+def causal_verdicts(tests: list[CausalTest], hypotheses: list[Hypothesis],
+                    evidence: list[Evidence] = ()) -> list[CausalPair]:
+    """The pair verdicts of the supported causes from their tests; a pair without a consequence is weighed
+    in energy on ``evidence``."""
     by_id = {t.id: t for t in tests}
     out = []
     for a, b in pairs(hypotheses):
@@ -187,15 +231,21 @@ def causal_verdicts(tests: list[CausalTest], hypotheses: list[Hypothesis]) -> li
                                                      f"feature, but {o.root}'s own test is {why}: not decided yet")
         prior = prior_root(a, b)
         stand = "none" if prior is None or o.root is None else ("agrees" if prior == o.root else "overturned")
+        larger, weighed = (None, "") if o.verdict == "consequence" else weigh(a, b, hypotheses, list(evidence))
         out.append(CausalPair(id=f"{a.id}|{b.id}", pair=[a.id, b.id], verdict=o.verdict, root=o.root,
-                              consequence=o.consequence, reason=o.reason, prior=stand,
-                              tests=[t.id for t in (ab, ba) if t is not None]))
+                              consequence=o.consequence, reason=o.reason + (f"; {weighed}" if weighed else ""),
+                              prior=stand, tests=[t.id for t in (ab, ba) if t is not None], larger=larger))
     return out
 
 
 def consequences(verdicts: list[CausalPair]) -> dict[str, str]:
-    """consequence id -> root id, from the verdicts."""
-    return {p.consequence: p.root for p in verdicts if p.verdict == "consequence" and p.consequence}
+    """Which supported cause may not be named the root while another is supported: consequence id -> root
+    id, and for a pair without a consequence, the cause worth less in energy -> the larger."""
+    out = {p.consequence: p.root for p in verdicts if p.verdict == "consequence" and p.consequence}
+    for p in verdicts:
+        if p.larger and p.verdict != "consequence":
+            out.setdefault(next(x for x in p.pair if x != p.larger), p.larger)
+    return out
 
 
 # ------------------------------------------------------------------ planning

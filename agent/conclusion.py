@@ -90,6 +90,9 @@ def deciding_calculation(h: Hypothesis | None, v: InvestigationView, min_tier: i
         for tier in OBSERVABLES[name].adequate_tiers():
             if tier >= min_tier and not any(e.tier >= tier for e in done):
                 return f"{name} at tier {tier} ({OBSERVABLES[name].description}; {_where(name, tier, v)})"
+    if not names and skip:  # the decisive numbers are there; what is missing is a second, independent one
+        return (f"an independent energetic observable that agrees with {', '.join(sorted(skip))}: the library "
+                f"has no second one for {h.category} (its indicators are not energies)")
     if not names:
         return (f"an energy for {h.category}: no built-in observable gives {h.id} a number in kcal/mol at an "
                 "adequate tier")
@@ -135,6 +138,17 @@ def _show_value(value: float | None, unit: str) -> str:
     return "no value" if value is None else f"{value:.3g} {unit}".strip()
 
 
+def cap_for_causal_link(c: Conclusion, root: Hypothesis) -> None:
+    """The causal link is a link of the argument too: while the counterfactuals leave undecided whether
+    another supported cause explains the root, the root is at most "medium"."""
+    open_links = [next(x for x in p.pair if x != root.id) for p in c.cause_and_consequence
+                  if root.id in p.pair and p.verdict == "undecided"]
+    if open_links and c.confidence == "high":
+        c.confidence = "medium"
+        c.confidence_reason += (f"; capped at medium: the counterfactuals leave undecided whether "
+                                f"{', '.join(open_links)} explains {root.id} or follows from it")
+
+
 def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Evidence]:
     """Fill the root cause, its mechanism, calibrated confidence and predictions; returns the evidence used."""
     hyps, target = v.hypotheses, v.series.target.name
@@ -155,6 +169,7 @@ def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Ev
     c.confidence = weaker(cal.level, _level(root.confidence))  # observed-crystal checks lower the number too
     c.confidence_reason = cal.reason + ("" if c.confidence == cal.level else
                                         "; lowered further by the observed crystal facts")
+    cap_for_causal_link(c, root)
     if c.confidence != "high":
         c.deciding_calculation = (deciding_calculation(root, v, HIGH_TIER if c.confidence != "undetermined" else 0,
                                                        frozenset(e.observable for e in cal.used
@@ -172,7 +187,7 @@ def build(v: InvestigationView) -> Conclusion:
     pending = [p for p in v.pending if p.purpose != "design"]
     members = {m.name for m in v.series.members} | {"*"}
     c = Conclusion(provisional=bool(pending))
-    c.causal_tests, c.cause_and_consequence = list(v.causal_tests), causal_verdicts(v.causal_tests, hyps)
+    c.causal_tests, c.cause_and_consequence = list(v.causal_tests), causal_verdicts(v.causal_tests, hyps, v.evidence)
     refs: list[str] = []
     used: list[Evidence] = []
     if root is not None:

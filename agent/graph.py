@@ -38,10 +38,10 @@ from ..tiers.store import ResultStore
 from . import background as bgq
 from . import causality, model_contact
 from . import conclusion as concl
-from .evidence import judge, make_evidence
+from .evidence import judge
 from .hypotheses import screen
 from .inbox import read_inbox
-from .calculations import fit_budget, plan_calcs, value_of
+from .calculations import fit_budget, plan_calcs, series_evidence
 from .observables import OBSERVABLES
 from .state import (Budget, CrystalFacts, Escalation, GraphState, ResultRef, dump, merge_by_id, say,
                     view)
@@ -231,38 +231,21 @@ def compute(state: GraphState, runtime: Runtime[RunContext]) -> dict:
 def analyse(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     v = view(state)
-    members = {m.name: m for m in v.series.members}
-    target = v.series.target
-    groups: dict[tuple[str, int], dict[str, ResultRef]] = {}
-    for r in v.results:
-        if r.molecule in members:
-            groups.setdefault((r.observable, r.tier), {})[r.molecule] = r
-    # the direction an observable is judged in comes from the hypotheses that use it
-    directions = {u.observable: u.direction for h in v.hypotheses for u in h.observables}
-    evidence = []
-    for (name, tier), refs in sorted(groups.items()):
-        obs = OBSERVABLES.get(name)
-        if obs is None or target.name not in refs:
-            continue
-        vals = {mname: value_of(name, members[mname], ref, ctx.store) for mname, ref in refs.items()}
-        use = obs.use(tier).for_molecules([members[n].mol() for n in refs],  # per-element trust
-                                          [x.value for x in vals.values()])
-        arefs = [vals[a.name] for a in v.series.analogs if a.name in vals]
-        evidence.append(make_evidence(name, tier, obs.unit, directions.get(name, "differs"), vals[target.name],
-                                      arefs, use.sigma, use.adequate, use.note))
+    evidence = series_evidence(v, ctx.store)
     before = {h.id: h.status for h in v.hypotheses}
     hyps = judge(v.hypotheses, evidence, v.crystal)
     tests = causality.causal_tests(v.model_copy(update={"hypotheses": hyps, "evidence": evidence}), ctx.store)
     if tests:  # two or more causes supported: a consequence is not named the root cause
         hyps = judge(v.hypotheses, evidence, v.crystal,
-                     causality.consequences(causality.causal_verdicts(tests, hyps)))
+                     causality.consequences(causality.causal_verdicts(tests, hyps, evidence)))
     changes = [f"{h.id}: {before.get(h.id, 'new')} -> {h.status}" for h in hyps if before.get(h.id) != h.status]
     text = "Evidence: " + (" ".join(e.summary for e in evidence if e.id not in {x.id for x in v.evidence}) or
                            "nothing new.")
     if changes:
         text += " Status changes: " + "; ".join(changes) + "."
     out = [text, *owned_reversals(v.hypotheses, hyps, v.evidence, evidence)]  # my verdicts it overturned
-    return {"evidence": dump(evidence), "hypotheses": dump(hyps), "transcript": [say("agent", t) for t in out]}
+    return {"evidence": dump(evidence), "hypotheses": dump(hyps), "causal_tests": dump(tests),
+            "transcript": [say("agent", t) for t in out]}
 
 
 def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict:

@@ -817,6 +817,14 @@ def is_structural(name: str) -> bool:
     return obs.task == "descriptors" or obs.unit in ("count", "")
 
 
+def is_packing_energy(name: str) -> bool:
+    """Whether an observable is an energy that enters a crystal's energy balance (kcal/mol: a contact, a
+    lock, a tautomer or conformer free energy), so two causes can be weighed by it; a sigma hole is in
+    kcal/mol too but is a potential felt by a unit charge, not an energy of the packing."""
+    obs = observable(name)
+    return obs.unit == "kcal/mol" and obs.task != "esp"
+
+
 def read_value(name: str, molecule: Molecule, results: Sequence[CalcResult]) -> float:
     """The observable's number from its results (raises KeyError with the failure when one failed,
     NotApplicable when the feature is absent, UnfitGeometry when the geometry clashes)."""

@@ -67,13 +67,14 @@ def conclusion_json(v: InvestigationView) -> dict:
 
 
 def causal_json(c) -> list[dict]:
-    """Stable keys: per pair ``pair``, ``verdict``, ``root``, ``consequence``, ``reason``, ``prior`` and its
+    """Stable keys: per pair ``pair``, ``verdict``, ``root``, ``consequence``, ``reason``, ``prior``,
+    ``larger`` (the cause worth clearly more in energy when neither is a consequence) and its
     ``tests`` (``tested``, ``removed``, ``observable``, ``tier``, ``target``, ``counterfactual``, ``analogs``,
     ``z_target``, ``z_counterfactual``, ``survives``, ``status``, ``changes``, ``note``)."""
     tests = {t.id: t for t in c.causal_tests}
     keys = ("tested", "removed", "observable", "tier", "unit", "target", "counterfactual", "z_target",
             "z_counterfactual", "survives", "status", "changes", "note")
-    return [{**_pick(p, ("pair", "verdict", "root", "consequence", "reason", "prior")),
+    return [{**_pick(p, ("pair", "verdict", "root", "consequence", "reason", "prior", "larger")),
              "tests": [{**_pick(tests[i], keys), "analogs": {a.molecule: a.value for a in tests[i].analogs}}
                        for i in p.tests if i in tests]} for p in c.cause_and_consequence]
 

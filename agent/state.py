@@ -195,6 +195,8 @@ class CausalPair(_Model):
     reason: str = ""
     prior: Literal["agrees", "overturned", "none"] = "none"
     tests: list[str] = Field(default_factory=list, description="CausalTest ids")
+    larger: str | None = Field(None, description="when no consequence is shown: the cause worth clearly more in "
+                                                 "the crystal's energy (agent.causality.energy_stake), if either")
 
 
 class PlanStep(_Model):

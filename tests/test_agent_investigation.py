@@ -126,3 +126,30 @@ def test_provisional_conclusion_updates_when_background_finishes(tmp_path):
     assert any("no longer provisional" in c for c in v.conclusion.changes)
     assert "What changed" in (run / "report.md").read_text()
     assert any(r.observable == "ie_type_ii_halogen" and r.tier == 2 and r.success for r in v.results)
+
+
+def test_two_supported_causes_get_their_counterfactuals(tmp_path):
+    """2-nitrophenol against phenol and 2-methylphenol at tier cap 2: the intramolecular H-bond and the
+    larger dipole both separate the target, so the investigation computes the dipole on the target with its
+    O-H turned away from the nitro group (the H-bond's counterfactual). The dipole survives (the open rotamer's
+    is larger still: GFN2-xTB 7.3 D against 4.3 D, analogs 1.5 D), the dipole has no counterfactual of its
+    own, so the pair is undecided and weighed in energy: the lock energy (GFN2-xTB 7.8 kcal/mol) outweighs
+    the dipole pair's gain, and the H-bond, not its rival, is the root cause (Jeffrey, An Introduction to
+    Hydrogen Bonding, 1997: 2-nitrophenol's O-H is locked intramolecularly; benchmarks/series)."""
+    series = write_series(tmp_path / "nitro", [("2-nitrophenol", "Oc1ccccc1[N+](=O)[O-]", "target"),
+                                               ("phenol", "Oc1ccccc1", "analog"),
+                                               ("2-methylphenol", "Cc1ccccc1O", "analog")])
+    with Investigation.create(series, "Why does 2-nitrophenol pack differently?", tmp_path / "run", tier_cap=2,
+                              cpu_budget_s=300, store_path=tmp_path / "store.sqlite") as inv:
+        inv.run()
+        c = inv.conclusion()
+    (pair,) = c["cause_and_consequence"]
+    assert sorted(pair["pair"]) == ["dipole_antiparallel", "intramolecular_hbond"]
+    tests = {t["tested"]: t for t in pair["tests"]}
+    dipole = tests["dipole_antiparallel"]
+    assert dipole["status"] == "computed" and dipole["survives"] is True
+    assert dipole["counterfactual"] == pytest.approx(7.27, abs=0.5)
+    assert tests["intramolecular_hbond"]["status"] == "untestable"
+    assert (pair["verdict"], pair["larger"]) == ("undecided", "intramolecular_hbond")
+    assert c["root_cause"]["category"] == "intramolecular_hbond"
+    assert c["confidence"] in ("low", "medium")

@@ -3,8 +3,8 @@
 import pytest
 
 from tierchem.agent.causality import causal_verdicts, consequences, pair_verdict
-from tierchem.agent.evidence import judge
-from tierchem.agent.state import CausalTest, Hypothesis, ObservableUse
+from tierchem.agent.evidence import judge, make_evidence
+from tierchem.agent.state import CausalTest, Hypothesis, ObservableUse, ValueRef
 
 
 @pytest.mark.parametrize("b_without_a, a_without_b, verdict, root", [
@@ -62,3 +62,63 @@ def test_a_consequence_is_never_named_the_root_cause():
     verdicts = causal_verdicts([_test("dipole_antiparallel", "intramolecular_hbond", 0.2),
                                 _test("intramolecular_hbond", "dipole_antiparallel", None, "untestable")], hyps)
     assert consequences(verdicts) == {"dipole_antiparallel": "intramolecular_hbond"}
+
+
+def _ev(observable, tier, target, analogs, sigma, direction="higher"):
+    return make_evidence(observable, tier, "kcal/mol", direction, ValueRef(molecule="t", value=target),
+                         [ValueRef(molecule=f"a{i}", value=v) for i, v in enumerate(analogs)], sigma, True, "")
+
+
+def _with_mechanism():
+    hb, dip = _hyps()
+    mech = Hypothesis(id="dipole_antiparallel.antiparallel_pair", category="dipole_antiparallel", statement="",
+                      kind="mechanism", mechanism_of="dipole_antiparallel", status="mechanism-of",
+                      observables=[ObservableUse(observable="ie_antiparallel", direction="lower")])
+    hb = hb.model_copy(update={"observables": [ObservableUse(observable="hbond_lock_energy", role="decisive",
+                                                             direction="higher")]})
+    dip = dip.model_copy(update={"observables": [ObservableUse(observable="dipole", role="decisive",
+                                                               direction="higher")]})
+    return [hb, dip, mech]
+
+
+def test_a_pair_no_consequence_links_is_weighed_in_energy():
+    """2-nitrophenol against phenol and 2-methylphenol (tierchem's own tier-2/3 numbers, benchmark run of
+    2026-12-02): the dipole survives the H-bond's removal (6.0 D open rotamer) and cannot be removed itself,
+    so the pair is undecided; weighed in energy, the 12.7 kcal/mol lock (tier 3, sigma 0.5) outweighs the
+    dipole pair's 1.73 kcal/mol gain over the analogs (tier 2, sigma 0.43): the H-bond is the larger, and
+    the dipole, which ranks first by priority, is not named the root cause."""
+    hyps = _with_mechanism()
+    evidence = [_ev("hbond_lock_energy", 3, 12.7, [0.0, 0.0], 0.5),
+                _ev("dipole", 3, 3.42, [1.33, 1.30], 0.15),
+                _ev("ie_antiparallel", 2, -8.51, [-5.23, -6.78], 0.43, "lower")]
+    tests = [_test("dipole_antiparallel", "intramolecular_hbond", 19.0),
+             _test("intramolecular_hbond", "dipole_antiparallel", None, "untestable")]
+    (pair,) = causal_verdicts(tests, hyps, evidence)
+    assert (pair.verdict, pair.larger) == ("undecided", "intramolecular_hbond")
+    assert "not a consequence of intramolecular_hbond" in pair.reason and "12.7" in pair.reason
+    assert consequences([pair]) == {"dipole_antiparallel": "intramolecular_hbond"}
+    root = next(h for h in judge(hyps, evidence, consequence_of=consequences([pair])) if h.status == "root-cause")
+    assert root.id == "intramolecular_hbond"
+    # a dipole (in D) or a sigma hole is not an energy of the packing: without its mechanism the dipole
+    # cannot be weighed, and nothing is ranked
+    (bare,) = causal_verdicts(tests, hyps[:2], evidence)
+    assert bare.larger is None and "cannot be weighed" in bare.reason
+    # effects within 2 sigma of each other are not ranked
+    close = [_ev("hbond_lock_energy", 3, 2.4, [0.0, 0.0], 0.5), evidence[1], evidence[2]]
+    assert causal_verdicts(tests, hyps, close)[0].larger is None
+
+
+def test_an_undecided_causal_link_caps_the_root_at_medium():
+    from tierchem.agent.conclusion import cap_for_causal_link
+    from tierchem.agent.state import CausalPair, Conclusion
+
+    hb = _hyps()[0]
+    c = Conclusion(confidence="high", confidence_reason="the weakest link is x",
+                   cause_and_consequence=[CausalPair(id="p", pair=["dipole_antiparallel", hb.id],
+                                                     verdict="undecided")])
+    cap_for_causal_link(c, hb)
+    assert c.confidence == "medium" and "dipole_antiparallel explains intramolecular_hbond" in c.confidence_reason
+    c2 = Conclusion(confidence="high", cause_and_consequence=[CausalPair(id="p", pair=["x", hb.id],
+                                                                         verdict="independent")])
+    cap_for_causal_link(c2, hb)
+    assert c2.confidence == "high"
