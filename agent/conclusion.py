@@ -170,6 +170,9 @@ def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Ev
     c.confidence_reason = cal.reason + ("" if c.confidence == cal.level else
                                         "; lowered further by the observed crystal facts")
     cap_for_causal_link(c, root)
+    reopened = model_contact.doubt(v)
+    if reopened and c.confidence == "high":  # the gold-standard check reopens a verdict it contradicts
+        c.confidence, c.confidence_reason = "medium", c.confidence_reason + f"; reopened: {reopened}"
     if c.confidence != "high":
         c.deciding_calculation = (deciding_calculation(root, v, HIGH_TIER if c.confidence != "undetermined" else 0,
                                                        frozenset(e.observable for e in cal.used

@@ -319,6 +319,22 @@ def model_rows(v: InvestigationView, store: ResultStore, maker: ContactModelMake
     return rows
 
 
+def doubt(v: InvestigationView) -> str:
+    """Why the verdict is reopened ("" when it is not): an adequate tier-4 number on the decisive contact's
+    model that lies outside the stated uncertainty of the DFT number at the same geometry (the two rows'
+    sigmas are half their levels' MAEs, so the tolerance is the sum of the MAEs)."""
+    rows = {e.tier: e for e in v.evidence if e.observable == MODEL_OBSERVABLE}
+    e4, e3 = rows.get(4), next((rows[t] for t in sorted(rows, reverse=True) if t < 4), None)
+    if e4 is None or e3 is None or not e4.adequate or e4.target.value is None or e3.target.value is None:
+        return ""
+    tol = 2 * (e4.sigma + e3.sigma)
+    if agreement(e4.target.value, e3.target.value, tol):
+        return ""
+    return (f"the tier-4 check of the decisive contact disagrees with DFT ({e4.target.value:.2f} vs "
+            f"{e3.target.value:.2f} kcal/mol, beyond {tol:.2f}), so the DFT contact energy behind the verdict "
+            "is in doubt")
+
+
 def sentence(v: InvestigationView) -> str:
     """The conclusion's sentence on the tier-4 check ("" until its numbers are in), with a leading space."""
     row = next((e for e in v.evidence if e.id == f"{MODEL_OBSERVABLE}@t4"), None)

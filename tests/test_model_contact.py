@@ -269,3 +269,29 @@ def test_a_failed_check_is_said_not_hidden(diiodo_dimer):
     assert rows[0].target.status == "failed" and rows[0].verdict == "not_computed"
     assert rows[0].summary == ("Tier-4 check of the type II contact: no comparison, the tier-4 model calculation for "
                                "1,4-diiodobenzene gave no number (failed: resource: needs ~9 GB of memory).")
+
+
+def test_a_disagreeing_check_reopens_the_verdict(diiodo_dimer):
+    """A focal-point number 0.84 kcal/mol from DFT's (outside the 0.65 of the two MAEs) puts the verdict's
+    contact energy in doubt: the conclusion is no longer "high" and says why; inside it, nothing changes."""
+    from tierchem.agent import conclusion as concl
+    from tierchem.agent.observables import specs_for
+
+    v = _view({"root": "root-cause", "mech": "mechanism-of"})
+    v.hypotheses[0].confidence = 0.9  # a verdict at "high": the sigma hole at tier 3, and the contact agreeing
+    v.evidence.append(make_evidence("sigma_hole", 3, "kcal/mol", "higher", ValueRef(molecule=DIIODO, value=28.5),
+                                    [ValueRef(molecule=DIBROMO, value=19.0)], 1.0, True, "B3LYP/def2-SVP ESP"))
+    model = contact_model(*diiodo_dimer, "methyl")
+    dft = specs_for("ie_type_ii_halogen", v.series.target.mol(), 3)[0]
+    specs = {4: mc.tier4_spec(model, mc.FOCAL_POINT), 3: mc.same_level(dft, model)}
+    name = mc.model_name(DIIODO, model, "type II")
+    v.results = [ResultRef(id=f"r{t}", observable=mc.MODEL_OBSERVABLE, tier=t, molecule=name, success=True,
+                           cache_key=f"k{t}") for t in (4, 3)]
+    close, far = v.model_copy(deep=True), v.model_copy(deep=True)
+    close.evidence += mc.model_rows(close, _Store([_result("k4", specs[4], -2.31), _result("k3", specs[3], -2.44)]))
+    far.evidence += mc.model_rows(far, _Store([_result("k4", specs[4], -1.60), _result("k3", specs[3], -2.44)]))
+    assert mc.doubt(close) == ""
+    assert "disagrees with DFT (-1.60 vs -2.44 kcal/mol, beyond 0.65)" in mc.doubt(far)
+    kept, reopened = concl.build(close), concl.build(far)
+    assert kept.confidence == "high" and "reopened" not in kept.confidence_reason
+    assert reopened.confidence == "medium" and "reopened: the tier-4 check" in reopened.confidence_reason
