@@ -23,6 +23,13 @@ CONTACT_COLOURS = {"hbond": ("#1f77b4", "H-bond"), "halogen_bond": ("#9467bd", "
                    "halogen_halogen": ("#d62728", "X···X"), "pi_stack": ("#2ca02c", "π-stack"),
                    "short": ("#ff7f0e", "other short contact"), "none": ("#7f7f7f", "no short contact")}
 FRAMEWORK_MIN_FRACTION = 0.1     # pairs weaker than this share of the strongest are left out
+# Contact classes of the lattice-energy split the evidence reads (agent.crystal_facts): the pair's
+# most specific contact, X···X split by geometry (type I / type II, chem.crystal_contacts' subtypes),
+# pairs with only short or no contacts as "other", pairs outside the close-contact shell apart.
+CONTACT_CLASSES = {"hbond": "H-bond", "halogen_bond": "C-X···A halogen bond", "type_ii_xx": "type II X···X",
+                   "type_i_xx": "type I X···X", "halogen_halogen": "other X···X", "pi_stack": "π-stack",
+                   "other": "other shell pair (short or no contact)",
+                   "beyond_shell": "beyond the close-contact shell"}
 
 
 # ====================================================================== gathering
@@ -73,21 +80,44 @@ def crystal_report(crystal, levels: list[str], store=None, contact_cutoff: float
                     for p in pair_set.shell()]
     out["lattice_energy_by_contact"] = {k: lattice_energy_by_contact(pair_set, by_level[k])
                                         for k in out.get("pair_sums", {})}
+    out["lattice_energy_by_contact_class"] = {k: lattice_energy_by_contact(pair_set, by_level[k], contact_class)
+                                              for k in out.get("pair_sums", {})}
     out["homes"] = {"molecules": pair_set.homes, "counts": pair_set.home_counts}
     out["_pair_set"], out["_energies"] = pair_set, by_level
     return out
 
 
-def lattice_energy_by_contact(pair_set, energies: dict[int, float | None]) -> dict[str, float]:
+def lattice_energy_by_contact(pair_set, energies: dict[int, float | None], key=None) -> dict[str, float]:
     """The pair-sum lattice energy per molecule (kcal/mol) split by each pair's most specific
     contact (``MolecularPair.contact_type``; pairs outside the close-contact shell as "beyond the
-    shell"), over the pairs that have an energy: which kind of pair carries how much of it (the
-    surface term of a polar crystal is not split)."""
+    shell"), or by ``key(pair)`` (e.g. :func:`contact_class`), over the pairs that have an energy:
+    which kind of pair carries how much of it (the surface term of a polar crystal is not split)."""
+    groups = pairs_by_contact(pair_set, energies, key)
+    return {k: pair_set.pair_sum(energies, pairs=v) for k, v in groups.items()}
+
+
+def pairs_by_contact(pair_set, energies: dict[int, float | None], key=None) -> dict[str, list]:
+    """The pairs that have an energy, grouped by ``key(pair)`` (default: the contact type, or
+    "beyond the shell")."""
+    key = key or (lambda p: p.contact_type if p.in_shell else "beyond the shell")
     groups: dict[str, list] = {}
     for p in pair_set.pairs:
         if energies.get(p.pair_class) is not None:
-            groups.setdefault(p.contact_type if p.in_shell else "beyond the shell", []).append(p)
-    return {k: pair_set.pair_sum(energies, pairs=v) for k, v in groups.items()}
+            groups.setdefault(key(p), []).append(p)
+    return groups
+
+
+def contact_class(pair) -> str:
+    """The pair's class in :data:`CONTACT_CLASSES`: its most specific contact, an X···X pair by its
+    geometry (type II if any of its X···X contacts is, else type I, else "halogen_halogen"),
+    short-only and contact-free shell pairs as "other", pairs outside the shell as "beyond_shell"."""
+    if not pair.in_shell:
+        return "beyond_shell"
+    kind = pair.contact_type
+    if kind == "halogen_halogen":
+        subtypes = {c.subtype for c in pair.contacts if c.kind == "halogen_halogen"}
+        return "type_ii_xx" if "type II" in subtypes else "type_i_xx" if "type I" in subtypes else kind
+    return kind if kind in CONTACT_CLASSES else "other"
 
 
 def public(report: dict) -> dict:

@@ -200,9 +200,14 @@ class BuiltinPlanner:
         return tied
 
     def _why_conclude(self, view: InvestigationView) -> str:
-        open_ = [h.id for h in live(view) if h.status == "open"]
+        running = {p.observable for p in view.pending}
+        waiting = [h.id for h in live(view) if h.status == "open" and any(u.observable in running
+                                                                          for u in h.observables)]
+        open_ = [h.id for h in live(view) if h.status == "open" and h.id not in waiting]
         text = ("No live hypothesis needs another calculation up to the tier cap "
                 f"({view.budget.tier_cap}), so I conclude.")
+        if waiting:
+            text += f" Waiting on calculations running in the background: {', '.join(waiting)}."
         if open_:
             text += (f" Still open: {', '.join(open_)} (no adequate observable within the cap, "
                      "a failed engine, or nothing the built-in observables can test).")

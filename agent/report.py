@@ -246,14 +246,20 @@ def evidence_section(v: InvestigationView, figures: dict[str, FigureFile]) -> Se
     return sec
 
 
-def crystal_section(v: InvestigationView) -> Section | None:
-    """agent.crystal_facts' section (written there as Markdown lines), as a section."""
+def crystal_section(v: InvestigationView, figures: dict[str, FigureFile] | None = None) -> Section | None:
+    """agent.crystal_facts' section (written there as Markdown lines: facts, each crystal's lattice energy
+    split by contact class, the checks), as a section, with the energy frameworks among ``figures``
+    (``framework:<member>``, from agent.crystal_facts.crystal_figures)."""
     from .crystal_facts import crystal_markdown
 
     lines = crystal_markdown(v)
     if not lines:
         return None
-    return Section(lines[0].removeprefix("## "), [MarkdownText("\n".join(lines[1:]))])
+    blocks: list[Block] = [MarkdownText("\n".join(lines[1:]))]
+    frameworks = [f for k, f in (figures or {}).items() if k.startswith("framework:")]
+    if frameworks:
+        blocks.append(Figures(frameworks))
+    return Section(lines[0].removeprefix("## "), blocks)
 
 
 def escalation_section(v: InvestigationView) -> Section:
@@ -420,7 +426,7 @@ def document(v: InvestigationView, store=None, figures: dict[str, FigureFile] | 
     figures = figures or {}
     sections = [conclusion_section(v), causal_section(v), series_section(v, figures), board_section(v),
                 evidence_section(v, figures),
-                crystal_section(v), proposals_section(v, figures), escalation_section(v), steering_section(v),
+                crystal_section(v, figures), proposals_section(v, figures), escalation_section(v), steering_section(v),
                 input_section(v), methods_section(v, store), references_section()]
     return Document(f"Investigation: {v.series.target.name}", [Paragraph(f"**Question.** {v.question}")],
                     [s for s in sections if s is not None])
@@ -462,6 +468,12 @@ def make_figures(v: InvestigationView, cache_dir: Path | None = None) -> dict[st
                 figs[key] = figure
     except ImportError as exc:
         log.info("report without plots: %s", exc)
+    try:
+        from .crystal_facts import crystal_figures
+
+        figs.update(crystal_figures(v))  # the energy frameworks the crystal step drew
+    except Exception as exc:
+        log.warning("no energy-framework pictures: %s", exc)
     return figs
 
 

@@ -295,9 +295,60 @@ class CrystalCheck(_Model):
     reason: str
 
 
+class ContactEnergy(_Model):
+    """One contact class's part of a crystal's pair-sum lattice energy (agent.crystal_facts): the pairs whose
+    most specific contact is of that class, each energy times its multiplicity, halved, per molecule."""
+
+    contact: str = Field(description="contact class: hbond, halogen_bond, type_ii_xx, type_i_xx, halogen_halogen, "
+                                     "pi_stack, other, beyond_shell (agent.crystal_views.CONTACT_CLASSES)")
+    label: str
+    energy_kcal_mol: float = Field(description="per molecule, negative = bound")
+    fraction: float = Field(description="of the pair sum (the classes add up to it; a repulsive class is negative)")
+    pair_classes: list[int] = Field(default_factory=list, description="chem.crystal_pairs pair classes in it")
+    cache_keys: list[str] = Field(default_factory=list, description="store keys of those pairs' energies")
+    adequate: bool = True
+    adequacy_note: str = ""
+
+
+class CrystalPairEnergies(_Model):
+    """A member's crystal as pair energies at one level: the pair-sum lattice energy and its split by contact
+    class, every number traceable to the stored interaction energies (``ContactEnergy.cache_keys``)."""
+
+    member: str
+    tier: int
+    level: str = Field(description="as asked of tiers.crystal_energies: classical, xtb")
+    method: str
+    radius_angstrom: float
+    lattice_energy_kcal_mol: float = Field(description="pair sum with the tin-foil surface term taken off")
+    pair_sum_kcal_mol: float = Field(description="the spherical sum the contact classes add up to")
+    surface_term_kcal_mol: float = 0.0
+    sigma_kcal_mol: float = Field(description="uncertainty of one contact class's energy per molecule at the tier")
+    n_pair_classes: int
+    by_contact: list[ContactEnergy] = Field(default_factory=list)
+    seconds: float = Field(0.0, description="wall time of this crystal's energies (a warm store makes it short)")
+    framework_png: str | None = Field(None, description="energy-framework picture kept beside the store")
+    notes: list[str] = Field(default_factory=list)
+
+    def energy(self, contact: str) -> float:
+        """kcal/mol per molecule carried by a contact class (0.0 when the crystal has no such pair)."""
+        return next((c.energy_kcal_mol for c in self.by_contact if c.contact == contact), 0.0)
+
+
+class CrystalEnergyCheck(_Model):
+    """What the crystals' pair energies say about one hypothesis (agent.crystal_facts.energy_check)."""
+
+    status: Literal["supports", "shared", "weak", "carries_nothing", "not_adequate", "not_applicable"]
+    reason: str
+    contacts: list[str] = Field(default_factory=list)
+    target_kcal_mol: float | None = None
+    analogs_kcal_mol: dict[str, float] = Field(default_factory=dict)
+    tier: int | None = None
+    sigma_kcal_mol: float | None = None
+
+
 class CrystalFacts(_Model):
     """Observed crystal facts (agent.crystal_facts.read_crystals): per-member summaries, the facts about the
-    target's crystal that the hypotheses must explain, and warnings."""
+    target's crystal that the hypotheses must explain, warnings, and each crystal's pair energies."""
 
     crystals: dict[str, dict[str, Any]] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
@@ -305,6 +356,9 @@ class CrystalFacts(_Model):
     target_read: bool = False
     comparison: dict[str, Any] = Field(default_factory=dict)
     target_features: list[str] = Field(default_factory=list)
+    target: str = ""
+    pair_energies: dict[str, CrystalPairEnergies] = Field(default_factory=dict, description="by member name")
+    energy_seconds: float = Field(0.0, description="wall time the pair energies took (for the budget)")
 
 
 class DesignHypothesis(_Model):
