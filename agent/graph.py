@@ -162,8 +162,8 @@ def steer(state: GraphState, runtime: Runtime[RunContext]) -> dict:
         merged = {**state, "results": merge_by_id(state.get("results", []), picked), "pending": dump(still),
                   "hypotheses": merge_by_id(state.get("hypotheses", []), update.get("hypotheses", []))}
         re = analyse(merged, runtime)
-        update.update({"results": picked, "pending": dump(still), "evidence": re["evidence"],
-                       "hypotheses": re["hypotheses"]})
+        update.update({"results": picked, "pending": dump(still),
+                       **{k: re[k] for k in ("evidence", "hypotheses", "causal_tests")}})
         transcript.append(say("agent", f"Picked up {len(picked)} finished background result(s)."))
         transcript += re["transcript"]
         after = view({**merged, **{k: re[k] for k in ("evidence", "hypotheses")}, "requests": update["requests"]})
@@ -250,9 +250,12 @@ def analyse(state: GraphState, runtime: Runtime[RunContext]) -> dict:
 
 
 def conclude(state: GraphState, runtime: Runtime[RunContext]) -> dict:
+    # the counterfactual tests as the results now stand (a test skipped for budget went straight here)
+    tests = dump(causality.causal_tests(view(state), runtime.context.store))
+    state = {**state, "causal_tests": merge_by_id(state.get("causal_tests", []), tests)}
     extra = model_contact.launch(view(state), runtime.context)  # the decisive contact's tier-4 check
     c = concl.build(view(model_contact.merged(state, extra)))
-    return {**extra, "conclusion": c.model_dump(mode="json"), "transcript": extra.get("transcript", []) + [say(
+    return {**extra, "causal_tests": tests, "conclusion": c.model_dump(mode="json"), "transcript": extra.get("transcript", []) + [say(
         "agent", ("Provisional conclusion: " if c.provisional else "Conclusion: ") + c.summary
         + (" " + " ".join(c.changes) if c.changes else ""))]}
 
