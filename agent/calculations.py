@@ -23,9 +23,11 @@ def plan_calcs(computes: list[Action], members: list[SeriesMember],
     """The calculations of compute actions for every member (in the actions' order, which the budget
     keeps), and the refs of those that need none (the feature is absent: its value is known by structure)
     or could not be built (a failure with its reason, not a crash). At ``background_tier`` and above (None:
-    never), dimer calculations and whatever is not decisive for a leading hypothesis are marked for the
-    background: the foreground answers the question, the slow confirmations of lesser ideas run beside it."""
+    never), dimer calculations are marked for the background, and so is what is not decisive for a leading
+    hypothesis when something in the same step is: the foreground answers the question, the slow numbers
+    of lesser ideas run beside it (a step of lesser calculations only stays in the foreground)."""
     planned, no_calc = [], []
+    leading_here = any(a.decisive for a in computes)
     for a in computes:
         for m in members:
             try:
@@ -43,7 +45,7 @@ def plan_calcs(computes: list[Action], members: list[SeriesMember],
                                                       error=f"could not build the system: {exc}"))
                 continue
             bg = (background_tier is not None and a.tier >= background_tier
-                  and (spec.task == "interaction_energy" or not a.decisive))
+                  and (spec.task == "interaction_energy" or (leading_here and not a.decisive)))
             planned.append(PlannedCalc(spec=spec.model_dump(mode="json"), observable=a.observable, tier=a.tier,
                                        molecule=m.name, estimate_s=estimate_seconds(spec), background=bg,
                                        decisive=a.decisive))

@@ -277,3 +277,18 @@ def test_planned_order_survives_the_budget():
     decisive_cost = sum(p.estimate_s for p in planned if p.observable == "ie_type_ii_halogen")
     out, gone = fit_budget(planned, decisive_cost + 1.0)
     assert {p.observable for p in out} == {"ie_type_ii_halogen"} and [g[0] for g in gone] == ["ie_stack"]
+
+
+def test_lesser_calculations_go_to_the_background_only_beside_a_leading_one():
+    """At the background tier the leading hypothesis's decisive number stays in the foreground and a lesser
+    idea's runs beside it; a step with lesser calculations only keeps them in the foreground (else nothing
+    would answer the question before the run ends), and dimers always go to the background."""
+    members = [member(DIIODO, "T")]
+    sigma = Action(kind="compute", observable="sigma_hole", tier=3, decisive=True)
+    alpha = Action(kind="compute", observable="polarizability", tier=3)
+    dimer = Action(kind="compute", observable="ie_type_ii_halogen", tier=3, decisive=True)
+    where = lambda actions: {p.observable: p.background for p in plan_calcs(actions, members, 3)[0]}
+    assert where([sigma, alpha, dimer]) == {"sigma_hole": False, "polarizability": True, "ie_type_ii_halogen": True}
+    assert where([alpha, sigma.model_copy(update={"decisive": False})]) == {"polarizability": False,
+                                                                             "sigma_hole": False}
+    assert not any(p.background for p in plan_calcs([sigma, alpha, dimer], members, None)[0])  # no background
