@@ -429,6 +429,11 @@ def benchmark(
     console.print(table)
     console.print(f"MAE {report.mae:.2f}  MSE {report.mse:+.2f}  max {report.max_abs:.2f} kcal/mol over "
                   f"{len(report.deviations)} systems ({report.n_failed} failed); wall time {report.wall_time_s:.1f} s")
+    # Per heaviest halogen: all entries, then the C-X ones only (where GAFF2-EP puts its extra points).
+    if report.by_halogen():
+        for title, groups in (("by halogen", report.by_halogen()), ("C-bound halogen", report.by_halogen("C"))):
+            cells = [f"{el} {g['mae_kcal_mol']:.2f}/{g['mse_kcal_mol']:+.2f} (n={g['n']})" for el, g in groups.items()]
+            console.print(f"{title}, MAE/MSE kcal/mol: {', '.join(cells) or 'no such entries'}", highlight=False)
 
 
 # -------------------------------------------------------------------- cache

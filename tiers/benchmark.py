@@ -3,8 +3,11 @@
 Dimer sets (interaction energies against CCSD(T)/CBS): S22 ships with ASE; X40,
 S66 and XB18 come from a ``--data`` folder. Crystals: X23 lattice energies
 (X23b references) from the same folder. Datasets are read by
-:mod:`tierchem.tiers.refdata`. Every calculation goes through the normal executor
-and store, so a repeated benchmark is served from the cache.
+:mod:`tierchem.tiers.refdata`. XB18's halogen donors are dihalogens and hydrogen
+halides, so it has no C-X entry (``by_halogen("C")`` is empty) and GAFF2-EP, whose
+extra points sit on C-bound Cl/Br/I, gives the same numbers as GAFF2 there. Every
+calculation goes through the normal executor and store, so a repeated benchmark is
+served from the cache.
 """
 
 from __future__ import annotations
