@@ -8,7 +8,7 @@ import pytest
 from tierchem.tiers.catalogue import make_spec
 from tierchem.tiers.compute import compute
 
-classical = pytest.importorskip("tierchem.tiers.classical")
+from tierchem.tiers import classical
 
 
 def test_xb18_loads_all_18_dimers(refdata):
