@@ -123,7 +123,7 @@ def test_chat_after_run_all_answers_and_shows_the_reading(lab):
                 page.wait_for_function(
                     "[...document.querySelectorAll('.jp-OutputArea-output')]"
                     ".some(o => /transcript lines: \\d+/.test(o.innerText))",
-                    timeout=120_000, polling=500)
+                    timeout=300_000, polling=500)  # a whole tier-2 investigation runs first
             except sync_api.TimeoutError:
                 page.screenshot(path=os.environ.get("TIERCHEM_CHAT_DEBUG", str(tmp / "run-all.png")))
                 raise
@@ -172,7 +172,7 @@ def test_chat_after_run_all_answers_and_shows_the_reading(lab):
                 ".find(x => x.innerText.includes('Next steering point'));"
                 " const s = document.querySelector('.tierchem-chat .widget-html').innerText;"
                 " return document.querySelectorAll('.tc-chat .tc-agent').length > n"
-                " && b && !b.disabled && !s.includes('running'); }", arg=before, timeout=120_000, polling=500)
+                " && b && !b.disabled && !s.includes('running'); }", arg=before, timeout=300_000, polling=500)
             assert "Rejected shape_sterics" in log.inner_text()
             assert "closed database" not in log.inner_text()
             # the 3-D viewers loaded the shipped 3Dmol.js with no network (their waiting note is gone)
