@@ -78,3 +78,45 @@ def test_sigkill_and_resume(tmp_path):
     strip = lambda c: (c["root_cause"], [m["id"] for m in c["mechanism"]], sorted(r["id"] for r in c["rejected"]))
     assert strip(resumed) == strip(expected)
     assert json.loads((run / "conclusion.json").read_text())["question"].startswith("Why does")
+
+
+@pytest.mark.slow
+def test_kill_during_a_background_dft_calculation_resumes_it_from_its_checkpoint(tmp_path):
+    """Iodomethane against chloromethane at tier cap 3: the DFT contact energies run in the background. The whole process group (foreground and background workers) is killed with SIGKILL while a
+    background SCF is writing its chkfile; the resumed run reruns the unfinished calculations, each SCF
+    starting from the density the killed one left (said in the result's warnings), ends non-provisional,
+    and cleans the scratch."""
+    series = tmp_path / "s"
+    series.mkdir()
+    (series / "series.csv").write_text("name,smiles,role\niodomethane,CI,target\nchloromethane,CCl,analog\n")
+    run, store = tmp_path / "run", tmp_path / "store.sqlite"
+    scratch = tmp_path / "scf_scratch"
+    cmd = [sys.executable, "-m", "tierchem", "investigate", str(series), "--question", "Why?", "--run-dir",
+           str(run), "--tier-cap", "3", "--store", str(store), "--wait"]
+    proc = subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline, seen = time.time() + 600, None
+        while time.time() < deadline and proc.poll() is None:
+            chks = [p for p in scratch.rglob("*.chk") if p.stat().st_size > 0] if scratch.exists() else []
+            seen = seen or (time.time() if chks else None)
+            if seen and time.time() - seen > 1.0:  # a few SCF cycles into a background calculation
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, f"the run ended before a background SCF began: {proc.stderr.read()[-2000:]}"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    left = {p.parent.name for p in scratch.rglob("*.chk")}
+    assert left, "the killed run left no SCF checkpoint"
+
+    fresh = []
+    with Investigation.open(run, wait_background=True, progress=fresh.append) as inv:
+        v = inv.run()
+    resumed = [r for r in fresh if not r.from_cache and any("SCF resumed" in w for w in r.warnings)]
+    assert resumed and {r.cache_key[:40] for r in resumed} <= left
+    assert all(r.success for r in resumed)
+    assert not v.pending and not v.conclusion.provisional
+    assert not list(scratch.rglob("*.chk"))  # cleaned once stored

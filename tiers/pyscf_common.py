@@ -266,6 +266,8 @@ def run_scf(make_mf, mol, keywords: dict, label: str, device: str = "cpu", dm0=N
     mf = configured(make_mf(mol))
     if dm0 is None:
         dm0 = _restart_dm(mf, chkfile, label)
+        if dm0 is not None:  # provenance: the result came from a resumed SCF (the same converged density)
+            warnings.append(f"{label}: SCF resumed from the density an interrupted run left")
     mf = on_device(mf)
     mf.kernel(dm0=dm0)
     strategy = "diis"
