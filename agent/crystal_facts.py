@@ -295,23 +295,15 @@ def class_adequacy(contact: str, tier: int, halogens: list[str] = ()) -> tuple[b
 def framework_png(crystal, pair_set, values: dict, keys: dict, store) -> str | None:
     """An energy-framework PNG (crystal_views.framework_figure) kept beside the store by what it shows;
     None without matplotlib or when drawing fails (a picture is decoration)."""
-    import hashlib
-    import json
-    import os
-
     try:
         from importlib.metadata import version
 
-        content = json.dumps([crystal.name, sorted(keys.values()), version("matplotlib")])
-        path = store.content_dir / f"framework-{hashlib.sha256(content.encode()).hexdigest()[:24]}.png"
-        if not path.exists():
-            from .crystal_views import framework_figure
+        from .crystal_views import framework_figure
+        from .views import cached_png
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(framework_figure(crystal, pair_set, values).png(dpi=90))
-            os.replace(tmp, path)
-        return str(path)
+        content = [crystal.name, sorted(keys.values()), version("matplotlib")]
+        return str(cached_png(store.content_dir, "framework", content,
+                              lambda: framework_figure(crystal, pair_set, values).png(dpi=90)))
     except Exception as exc:
         log.info("no energy framework for %s: %s", crystal.name, exc)
         return None

@@ -295,8 +295,6 @@ def figure_content(kind: str, v, observables: Sequence[str] | None = None) -> di
 def cached_figure(kind: str, v, name: str, cache_dir=None) -> FigureFile | None:
     """Figure ``kind`` of ``v`` as the PNG :class:`FigureFile` ``name``, drawn only when no picture of
     the same content (:func:`figure_content`, with matplotlib's version) is in ``cache_dir``."""
-    import hashlib
-    import json
     from importlib.metadata import PackageNotFoundError, version
     from pathlib import Path
 
@@ -309,18 +307,28 @@ def cached_figure(kind: str, v, name: str, cache_dir=None) -> FigureFile | None:
         content["matplotlib"] = version("matplotlib")
     except PackageNotFoundError:
         raise ImportError("matplotlib is not installed (pip install matplotlib)") from None
+    def draw() -> bytes:
+        return (ladder_figure if kind == "ladder" else evidence_figure)(v).png()
+
+    data = draw() if cache_dir is None else cached_png(Path(cache_dir), kind, content, draw).read_bytes()
+    return FigureFile(name, caption, data)
+
+
+def cached_png(cache_dir, stem: str, content, draw) -> "Path":
+    """The PNG of ``content`` (JSON data: what the picture shows) in ``cache_dir``, named by its hash;
+    ``draw()`` (its bytes) runs only when no picture of that content is there yet."""
+    import hashlib
+    import json
+    from pathlib import Path
+
     key = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    path = Path(cache_dir) / f"{kind}-{key}.png" if cache_dir is not None else None
-    if path is not None and path.exists():
-        return FigureFile(name, caption, path.read_bytes())
-    figure = (ladder_figure if kind == "ladder" else evidence_figure)(v)
-    out = figure.file(name)
-    if path is not None:
+    path = Path(cache_dir) / f"{stem}-{key}.png"
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(out.data)
+        tmp.write_bytes(draw())
         os.replace(tmp, path)  # whole or absent, with writers side by side
-    return out
+    return path
 
 
 def evidence_figure(v, observables: Sequence[str] | None = None, max_panels: int = 9) -> Plot | None:
