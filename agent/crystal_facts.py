@@ -237,14 +237,13 @@ def pair_energy_facts(name: str, crystal, store, level: str = "classical",
     the store keys of its pairs' interaction energies (the numbers are crystal_views.crystal_report's)."""
     import time
 
-    from ..tiers.crystal_energies import crystal_level, pair_energies
+    from ..tiers.crystal_energies import crystal_level
     from .crystal_views import CONTACT_CLASSES, contact_class, pairs_by_contact
 
     t0 = time.perf_counter()
     report = crystal_report_for(crystal, level, store, radius)
-    pair_set, values = report["_pair_set"], report["_energies"][level]
+    pair_set, values, keys = report["_pair_set"], report["_energies"][level], report["_keys"][level]
     lv = crystal_level(level)
-    keys = {c: r.cache_key for c, r in pair_energies(crystal, pair_set, lv, store).items()}  # store hits now
     ps = report["pair_sums"][level]
     total = ps["pair_sum_kcal_mol"]
     halogens = sorted({s for m in crystal.molecules for s in m.symbols} & {"Cl", "Br", "I"})

@@ -63,13 +63,13 @@ def crystal_report(crystal, levels: list[str], store=None, contact_cutoff: float
     out = {"summary": crystal_summary(crystal), "levels": {}, "level_tiers": {}}
     if levels:
         energies = crystal_energies(crystal, levels, store, contact_cutoff, radius, compare_periodic=periodic)
-        pair_set, by_level = energies.pairs, dict(energies.energies)
+        pair_set, by_level, keys = energies.pairs, dict(energies.energies), energies.keys
         out.update(levels={lv.name: lv.label for lv in energies.levels},
                    level_tiers={lv.name: lv.tier for lv in energies.levels},
                    pair_sums={k: v.as_dict() for k, v in energies.sums.items()},
                    periodic={k: v.as_dict() for k, v in energies.periodic.items()}, notes=energies.notes)
     else:
-        pair_set, by_level = molecular_pairs(crystal, contact_cutoff), {}
+        pair_set, by_level, keys = molecular_pairs(crystal, contact_cutoff), {}, {}
     if ce_model:
         ce = ce_model_energies(crystal, store=store)
         out["ce_model"] = ce.as_dict()
@@ -83,7 +83,7 @@ def crystal_report(crystal, levels: list[str], store=None, contact_cutoff: float
     out["lattice_energy_by_contact_class"] = {k: lattice_energy_by_contact(pair_set, by_level[k], contact_class)
                                               for k in out.get("pair_sums", {})}
     out["homes"] = {"molecules": pair_set.homes, "counts": pair_set.home_counts}
-    out["_pair_set"], out["_energies"] = pair_set, by_level
+    out["_pair_set"], out["_energies"], out["_keys"] = pair_set, by_level, keys
     return out
 
 

@@ -211,6 +211,7 @@ class CrystalEnergies:
     sums: dict[str, PairSum] = field(default_factory=dict)
     periodic: dict[str, PeriodicComparison] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    keys: dict[str, dict[int, str]] = field(default_factory=dict)  # level name -> pair class -> store key
 
     def as_dict(self) -> dict:
         return {"crystal": self.crystal, "pairs": self.pairs.as_dict(),
@@ -237,6 +238,7 @@ def crystal_energies(crystal, levels: Sequence[int | str] = ("classical",), stor
     for lv in cheap:
         results = pair_energies(crystal, pairs, lv, store, executor=executor)
         out.energies[lv.name] = {c: interaction_kcal_mol(r) for c, r in results.items()}
+        out.keys[lv.name] = {c: r.cache_key for c, r in results.items() if r.cache_key}
         if radius is None:
             continue
         dipole = cell_dipole_e_angstrom(crystal, lv, store, executor)
@@ -252,6 +254,7 @@ def crystal_energies(crystal, levels: Sequence[int | str] = ("classical",), stor
         for lv in costly:
             results = pair_energies(crystal, pairs, lv, store, classes=strongest, executor=executor)
             out.energies[lv.name] = {c: interaction_kcal_mol(r) for c, r in results.items()}
+            out.keys[lv.name] = {c: r.cache_key for c, r in results.items() if r.cache_key}
         out.notes.append(f"tiers 3-4 on the {len(strongest)} strongest shell pairs by "
                          f"{cheap[0].label if cheap else 'GAFF2/AM1-BCC'}")
     return out
