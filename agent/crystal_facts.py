@@ -50,6 +50,11 @@ energies the hypothesis's classes carry in the target's and each analog's crysta
 - ``shared`` (an analog's crystal carries it too), ``weak`` (between the two), ``not_adequate``
   (the tier cannot see the contact) and ``not_applicable`` change nothing; each is stated.
 
+A shape hypothesis has no contact class; :func:`energy_check` reads it off the packing swaps
+instead (agent.packing_facts: the target relaxed in each analog's packing against its own, and
+the analogs in the target's; computed after the pair energies, within what is left of
+``budget_s``).
+
 The words go into the hypothesis's reason and history.
 """
 
@@ -148,8 +153,13 @@ def read_crystals(series: Series, store=None, levels: tuple[str, ...] = ENERGY_L
     target = series.target.name
     out = CrystalFacts(crystals=summaries, warnings=warnings, target=target)
     if energies and crystals:
+        from .packing_facts import SWAP_BUDGET_S, fill_swaps
+
         order = [target] + [a.name for a in series.analogs]
-        fill_pair_energies(out, {n: crystals[n] for n in order if n in crystals}, store, levels[0], radius, budget_s)
+        ordered = {n: crystals[n] for n in order if n in crystals}
+        fill_pair_energies(out, ordered, store, levels[0], radius, min(budget_s, CRYSTAL_BUDGET_S))
+        if len(ordered) > 1:
+            fill_swaps(out, ordered, series, store, min(SWAP_BUDGET_S, budget_s - out.energy_seconds))
     if target not in crystals:
         if any(m.name == target for m, _ in rows):
             out.facts.append(f"The target's crystal ({target}) could not be used; no crystal facts about it.")
@@ -171,6 +181,9 @@ def read_crystals(series: Series, store=None, levels: tuple[str, ...] = ENERGY_L
         kinds = ", ".join(out.target_features) or "no contact shorter than the vdW sum"
         out.facts.append(f"{target}'s crystal shows {kinds} (no analog crystal to compare with).")
     out.facts += energy_facts(out)
+    from .packing_facts import swap_facts
+
+    out.facts += swap_facts(out)
     return out
 
 
@@ -337,8 +350,12 @@ def energy_check(h: Hypothesis, crystal: CrystalFacts | None) -> CrystalEnergyCh
     """What the crystals' pair energies say about ``h`` (the rule and thresholds: module docstring)."""
     from .crystal_views import CONTACT_CLASSES
 
+    from .packing_facts import SWAP_CATEGORIES, swap_check
+
     if crystal is None or not crystal.target_read:
         return CrystalEnergyCheck(status="not_applicable", reason="no crystal structure of the target was read")
+    if h.category in SWAP_CATEGORIES and h.kind == "cause":  # shape is read off the swap, not a contact class
+        return swap_check(h, crystal)
     classes = _energy_signature(h)
     if classes is None:
         return CrystalEnergyCheck(status="not_applicable", reason="the hypothesis names no contact class whose "
@@ -435,7 +452,8 @@ def crystal_json(v) -> dict | None:
     return {"facts": c.facts, "warnings": c.warnings, "crystals": c.crystals,
             "checks": {h.id: check(h, c).model_dump() for h in v.hypotheses},
             "pair_energies": {n: pe.model_dump(mode="json") for n, pe in c.pair_energies.items()},
-            "energy_checks": {h.id: energy_check(h, c).model_dump(mode="json") for h in v.hypotheses}}
+            "energy_checks": {h.id: energy_check(h, c).model_dump(mode="json") for h in v.hypotheses},
+            "swaps": [s.model_dump(mode="json") for s in c.swaps]}
 
 
 def crystal_markdown(v) -> list[str]:
@@ -457,6 +475,9 @@ def crystal_markdown(v) -> list[str]:
         out += ["**Facts to explain**", ""] + [f"- {f}" for f in c.facts] + [""]
     for pe in c.pair_energies.values():
         out += pair_energy_markdown(pe)
+    from .packing_facts import swap_markdown
+
+    out += swap_markdown(c)
     if c.warnings:
         out += ["**Crystal warnings** (the analysis went on with what was sound)", ""] + [
             f"- {w}" for w in c.warnings] + [""]
@@ -466,10 +487,11 @@ def crystal_markdown(v) -> list[str]:
         ck = check(h, c)
         out.append(f"| {h.id} | {h.status} | {ck.status} | {ck.reason} |")
     out += [""]
-    if c.pair_energies:
-        out += ["**What the crystals' pair energies say about each hypothesis** (rule: a contact class carrying "
+    if c.pair_energies or c.swaps:
+        out += ["**What the crystals' energies say about each hypothesis** (rule: a contact class carrying "
                 f"at least {CLEAR_SIGMAS:g}σ of the target's lattice energy, and {CLEAR_SIGMAS:g}σ more than in "
-                f"every analog's crystal, supports; one above -{NEGLIGIBLE_SIGMAS:g}σ carries ~nothing)", "",
+                f"every analog's crystal, supports; one above -{NEGLIGIBLE_SIGMAS:g}σ carries ~nothing; shape is "
+                "read off the target's swap penalties in the analogs' packings)", "",
                 "| hypothesis | confidence | energy check | why |", "|---|---|---|---|"]
         for h in sorted(v.hypotheses, key=lambda h: (h.priority, h.id)):
             ek = energy_check(h, c)

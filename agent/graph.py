@@ -106,13 +106,13 @@ def intake(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     try:
         from .crystal_facts import read_crystals
 
-        crystal = read_crystals(s, store=runtime.context.store, budget_s=min(120.0, v.budget.left_s))
+        crystal = read_crystals(s, store=runtime.context.store, budget_s=min(300.0, v.budget.left_s))
     except Exception as exc:  # the crystal facts are extra: never a dead run
         log.warning("crystal facts failed: %s", exc)
         crystal = CrystalFacts(warnings=[f"crystal analysis failed: {exc}"])
     if crystal is not None:
         update["crystal"] = crystal.model_dump(mode="json")
-        update["budget"] = _spend(v.budget, crystal.energy_seconds)  # the crystals' pair energies
+        update["budget"] = _spend(v.budget, crystal.energy_seconds + crystal.swap_seconds)  # pair energies, swaps
         lines += [f"Crystal fact to explain: {f}" for f in crystal.facts]
         lines += [f"Crystal warning: {w}" for w in crystal.warnings]
     update["transcript"] = [say("agent", t) for t in lines]

@@ -335,7 +335,8 @@ class CrystalPairEnergies(_Model):
 
 
 class CrystalEnergyCheck(_Model):
-    """What the crystals' pair energies say about one hypothesis (agent.crystal_facts.energy_check)."""
+    """What the crystals' pair energies (or, for shape, the packing swaps) say about one hypothesis
+    (agent.crystal_facts.energy_check)."""
 
     status: Literal["supports", "shared", "weak", "carries_nothing", "not_adequate", "not_applicable"]
     reason: str
@@ -344,6 +345,29 @@ class CrystalEnergyCheck(_Model):
     analogs_kcal_mol: dict[str, float] = Field(default_factory=dict)
     tier: int | None = None
     sigma_kcal_mol: float | None = None
+
+
+class PackingSwap(_Model):
+    """A member's molecule in another member's packing against itself in its own (tiers.packing_swap):
+    both relaxed alike (atoms, and the cell's size in 2 % steps), per molecule, kcal/mol."""
+
+    molecule: str
+    packing: str = Field(description="the member whose crystal's packing the molecule was put in")
+    tier: int
+    method: str
+    penalty_kcal_mol: float = Field(description="E_cell/Z in that packing - in its own (positive: own is lower)")
+    coulomb_kcal_mol: float | None = Field(None, description="the penalty's Coulomb part (classical tier); the "
+                                                             "rest is van der Waals and intramolecular strain")
+    scale: float = Field(description="the relaxed cell's lengths over the swapped-in starting cell's")
+    own_scale: float
+    sigma_kcal_mol: float
+    cache_keys: list[str] = Field(default_factory=list, description="the stored results of both arms' chosen cells")
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def steric_kcal_mol(self) -> float | None:
+        """The penalty less its Coulomb part: van der Waals and strain, where a misfit of shape shows."""
+        return None if self.coulomb_kcal_mol is None else self.penalty_kcal_mol - self.coulomb_kcal_mol
 
 
 class CrystalFacts(_Model):
@@ -359,6 +383,9 @@ class CrystalFacts(_Model):
     target: str = ""
     pair_energies: dict[str, CrystalPairEnergies] = Field(default_factory=dict, description="by member name")
     energy_seconds: float = Field(0.0, description="wall time the pair energies took (for the budget)")
+    swaps: list[PackingSwap] = Field(default_factory=list, description="the target in each analog's packing, "
+                                     "and each analog in the target's (agent.packing_facts)")
+    swap_seconds: float = 0.0
 
 
 class DesignHypothesis(_Model):

@@ -166,7 +166,7 @@ def test_investigation_uses_crystal_pair_energies(urea_benzene, tmp_path):
     assert f"**{urea.lattice_energy_kcal_mol:.2f} kcal/mol per molecule**" in section
     assert f"| H-bond | {urea.energy('hbond'):.2f} |" in section
     assert urea.by_contact[0].cache_keys[0][:12] in section
-    assert "What the crystals' pair energies say about each hypothesis" in section
+    assert "What the crystals' energies say about each hypothesis" in section
     assert "| hbond_motif |" in section and "supports" in section
     # the frameworks drawn by the crystal step, as the section shows them when given the figures
     figures = crystal_figures(v)

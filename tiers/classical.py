@@ -356,6 +356,29 @@ def _energy_kcal(context, forces: bool = False):
     return e, -f * KJ_PER_NM_TO_KCAL_PER_A
 
 
+def _coulomb_kcal(context) -> float:
+    """The Coulomb part of the context's energy (kcal/mol): its energy minus the same with every
+    charge (and charge product of the 1-4 exceptions) set to zero; the charges are put back."""
+    import openmm as mm
+
+    nb = next(f for f in context.getSystem().getForces() if isinstance(f, mm.NonbondedForce))
+    particles = [nb.getParticleParameters(i) for i in range(nb.getNumParticles())]
+    exceptions = [nb.getExceptionParameters(k) for k in range(nb.getNumExceptions())]
+
+    def charged(on: bool) -> None:
+        for i, (q, sigma, eps) in enumerate(particles):
+            nb.setParticleParameters(i, q if on else 0.0, sigma, eps)
+        for k, (i, j, qq, sigma, eps) in enumerate(exceptions):
+            nb.setExceptionParameters(k, i, j, qq if on else 0.0, sigma, eps)
+        nb.updateParametersInContext(context)
+
+    e_all, _ = _energy_kcal(context)
+    charged(False)
+    e_neutral, _ = _energy_kcal(context)
+    charged(True)
+    return e_all - e_neutral
+
+
 def _positions_angstrom(context, n_atoms: int | None = None) -> np.ndarray:
     """Positions in Å of the first ``n_atoms`` particles (the atoms; extra points come after them)."""
     xyz = np.asarray(context.getState(getPositions=True).getPositions(asNumpy=True)._value) * 10.0
@@ -503,6 +526,9 @@ class OpenMMHarness(Harness):
                                       for m in split_coords(oriented, _positions_angstrom(context)[:n_atoms])]
         e_cell, _ = _energy_kcal(context)
         values["energy_kcal_mol"] = e_cell / n_images
+        # the cell energy's Coulomb part (the rest: van der Waals and intramolecular strain), which
+        # tells an electrostatic packing preference from a steric one (tiers.packing_swap)
+        values["coulomb_cell_energy_kcal_mol"] = _coulomb_kcal(context) / n_images
         return Outcome(values=values, artifacts=artifacts, converged=True, warnings=warnings)
 
     def task_optimize(self, spec: CalcSpec) -> Outcome:
