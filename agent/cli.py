@@ -320,6 +320,9 @@ def crystal(
                                              "(classical shell energies when no --tier is given)."),
     fingerprint: Optional[Path] = typer.Option(None, "--fingerprint", help="Write the Hirshfeld d_i/d_e "
                                                "fingerprint as PNG (occpy)."),
+    swap: list[Path] = typer.Option([], "--swap", help="Another CIF (repeat): this file's molecule relaxed in its "
+                                    "packing against its own, at the --tier levels with a periodic model (classical "
+                                    "by default; xtb at the cells the classical walk chose)."),
     cache_dir: Optional[Path] = typer.Option(None, envvar="TIERCHEM_CACHE_DIR", help="Result store folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary, pairs and energies as JSON."),
 ):
@@ -350,6 +353,8 @@ def crystal(
             views.framework_figure(structure, report["_pair_set"], report["_energies"][name],
                                    title=f"{structure.name}: energy framework, {report['levels'][name]}").save(framework)
             report["framework"] = {"path": str(framework), "level": report["levels"][name]}
+        if swap:
+            report["swaps"] = views.swap_report(structure, [read_cif(p) for p in swap], list(level), _store(cache_dir))
     except MoleculeError as exc:
         fail(str(exc), code=1)
     except (CalcError, ValueError, RuntimeError, ImportError, OSError) as exc:

@@ -87,6 +87,27 @@ def crystal_report(crystal, levels: list[str], store=None, contact_cutoff: float
     return out
 
 
+def swap_report(crystal, others: list, levels: list[str], store=None) -> list[dict]:
+    """``crystal``'s molecule in each of ``others``' packings against itself in its own (tiers.packing_swap),
+    at each of ``levels`` that has a periodic model (classical, xtb): one row per packing and level."""
+    from ..tiers.crystal_energies import CHEAP_TIERS, crystal_level
+    from ..tiers.packing_swap import swap_energies
+
+    kinds = {m.inchikey for m in crystal.molecules}
+    if len(kinds) > 1:
+        raise ValueError(f"{crystal.name} holds {len(kinds)} different molecules: a swap needs one")
+    periodic = [lv for lv in levels if crystal_level(lv).tier in CHEAP_TIERS] or ["classical"]
+    rows = []
+    for other in others:
+        for name, sw in swap_energies(crystal.molecules[0], crystal, other, periodic, store).items():
+            rows.append({"molecule": crystal.name, "packing": other.name, "level": name, "method": sw.swapped.method,
+                         "penalty_kcal_mol": sw.penalty_kcal_mol, "coulomb_kcal_mol": sw.coulomb_penalty_kcal_mol,
+                         "scale": sw.swapped.scale, "own_scale": sw.own.scale,
+                         "cache_keys": [sw.swapped.cache_key, sw.own.cache_key],
+                         "warnings": sw.swapped.warnings + sw.own.warnings})
+    return rows
+
+
 def lattice_energy_by_contact(pair_set, energies: dict[int, float | None], key=None) -> dict[str, float]:
     """The pair-sum lattice energy per molecule (kcal/mol) split by each pair's most specific
     contact (``MolecularPair.contact_type``; pairs outside the close-contact shell as "beyond the
@@ -175,6 +196,13 @@ def print_report(report: dict, console, show_pairs: bool = True) -> None:
                       f"{ce['lattice_energy_kj_mol']:.1f} kJ/mol = {ce['lattice_energy_kcal_mol']:.2f} kcal/mol per "
                       f"molecule (pairs to {ce['radius_angstrom']:g} Å{'' if ce['converged'] else ', not converged'})",
                       highlight=False)
+    for sw in report.get("swaps", []):
+        split = "" if sw["coulomb_kcal_mol"] is None else f" (Coulomb {sw['coulomb_kcal_mol']:+.2f})"
+        console.print(f"{sw['molecule']} in {sw['packing']}'s packing, relaxed ({sw['method']}): "
+                      f"{sw['penalty_kcal_mol']:+.2f} kcal/mol per molecule against its own packing{split}; "
+                      f"cell scale {sw['scale']:.2f} (own {sw['own_scale']:.2f})", highlight=False)
+        for w in sw["warnings"]:
+            console.print(f"  [yellow]warning:[/] {w}", highlight=False)
     for note in report.get("notes", []):
         console.print(f"[dim]{note}[/]", highlight=False)
 

@@ -11,6 +11,7 @@ must come out where it started.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
 import numpy as np
@@ -129,3 +130,22 @@ def test_read_crystals_puts_each_molecule_in_the_others_packing(refdata, tmp_pat
     assert check.status in ("supports", "weak", "carries_nothing") and "benzene's" in check.reason
     md = "\n".join(pf.swap_markdown(c))
     assert "| naphthalene | benzene |" in md and "| benzene | naphthalene |" in md
+
+
+# ------------------------------------------------------------------ command line
+def test_crystal_command_swaps(refdata, tmp_path):
+    from typer.testing import CliRunner
+
+    from tierchem.agent.cli import app
+
+    d = refdata / "25_x23" / "expt"
+    runner = CliRunner()
+    out = runner.invoke(app, ["crystal", str(d / "benzene.cif"), "--swap", str(d / "benzene.cif"), "--json"])
+    assert out.exit_code == 0, out.output
+    (row,) = json.loads(out.output)["swaps"]
+    assert row["packing"] == row["molecule"] == "benzene" and row["method"] == "GAFF2/AM1-BCC"
+    assert abs(row["penalty_kcal_mol"]) < 0.05 and row["coulomb_kcal_mol"] is not None
+    # no common skeleton: one clear line, exit 1
+    bad = runner.invoke(app, ["crystal", str(d / "urea.cif"), "--swap", str(d / "benzene.cif")])
+    assert bad.exit_code == 1 and "share fewer than 3 skeleton atoms" in bad.output and "Traceback" not in bad.output
+    assert len(bad.output.strip().splitlines()) == 1

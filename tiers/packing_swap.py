@@ -18,6 +18,8 @@ tier the cell energy's Coulomb part is kept too (``coulomb_cell_energy_kcal_mol`
 splits into an electrostatic part and the rest (van der Waals and intramolecular strain): a
 steric misfit shows in the rest.
 
+At tier 2 (GFN1-xTB, minutes a cell) :func:`swap_energies` takes the cells the classical walk chose.
+
 Only the cell's size relaxes, not its shape (anisotropic relaxation would need stresses the
 engines here do not give); a misfit the relaxed positions cannot absorb stays in the penalty,
 which is then an upper bound.
@@ -145,7 +147,7 @@ def _walk_downhill(energy_at) -> None:
 
 def swap_energy(molecule: Molecule, own_crystal, other_crystal, level: CrystalLevel | str = "classical",
                 store: ResultStore | None = None, own: PackingEnergy | None = None,
-                scales: tuple[float, ...] | None = None) -> SwapEnergy:
+                scales: tuple[float, ...] | None = None, own_scales: tuple[float, ...] | None = None) -> SwapEnergy:
     """``molecule`` in ``other_crystal``'s packing (swapped in, relaxed) against itself in
     ``own_crystal`` (pass ``own`` when already computed). Both arms place the same ``molecule`` on
     the sites, its own crystal's cell unscaled, so both have one set of force-field parameters
@@ -153,9 +155,26 @@ def swap_energy(molecule: Molecule, own_crystal, other_crystal, level: CrystalLe
     name = molecule.label
     if own is None:
         own_sites, own_cell = swap_into_packing(own_crystal, molecule, scale_cell=False)
-        own = packing_energy(own_sites, own_cell, level, store, name, own_crystal.name)
+        own = packing_energy(own_sites, own_cell, level, store, name, own_crystal.name, own_scales)
     placed, cell = swap_into_packing(other_crystal, molecule)
     log.info("%s in %s's packing: %d sites, cell scaled by %.3f", name, other_crystal.name, len(placed),
              float(np.cbrt(abs(np.linalg.det(cell) / np.linalg.det(other_crystal.cell_matrix)))))
     swapped = packing_energy(placed, cell, level, store, name, other_crystal.name, scales)
     return SwapEnergy(swapped, own)
+
+
+def swap_energies(molecule: Molecule, own_crystal, other_crystal, levels=("classical",),
+                  store: ResultStore | None = None) -> dict[str, SwapEnergy]:
+    """:func:`swap_energy` at each level (by name). The classical tier walks the cell's size; a
+    costlier level (xTB: minutes a cell) takes the cells the classical walk chose."""
+    out: dict[str, SwapEnergy] = {}
+    walked = None
+    for name in sorted(levels, key=lambda lv: crystal_level(lv).tier):
+        lv = crystal_level(name)
+        if lv.tier == 1 or walked is None:
+            out[name] = swap_energy(molecule, own_crystal, other_crystal, lv, store)
+            walked = walked or out[name]
+        else:
+            out[name] = swap_energy(molecule, own_crystal, other_crystal, lv, store, scales=(walked.swapped.scale,),
+                                    own_scales=(walked.own.scale,))
+    return out
