@@ -121,10 +121,15 @@ class BuiltinPlanner:
             return PlanStep(reasoning=" ".join(f"The scientist asked for {d.observable} at tier {d.tier}; I do that "
                                                "first." for d in asked), actions=asked)
         tied = self._tied(view)
+        causal = causal_actions(view)  # which supported cause explains which, at the tiers of their verdicts
         for tier in range(0, view.budget.tier_cap + 1):
             wanted, skipped = self._wanted(view, tier, done, tied)
             if not wanted:
                 continue
+            if causal and tier > max(a.tier for a in causal):  # before the budget goes on a tier above them
+                return PlanStep(reasoning=causal_reasoning(view, causal) + f" I run them before tier {tier}, so "
+                                "that the budget cannot run out with the question of cause left open.",
+                                actions=causal)
             ranked = rank_calculations(view, tier, wanted)
             reasons = []
             for r in ranked:
@@ -147,8 +152,7 @@ class BuiltinPlanner:
             return PlanStep(reasoning=text, actions=[
                 Action(kind="compute", observable=r.observable, tier=tier, hypothesis_id=r.hypotheses[0],
                        decisive=r.decisive) for r in ranked])
-        causal = causal_actions(view)  # the ladder is done: which supported cause explains which
-        if causal:
+        if causal:  # the ladder is done
             return PlanStep(reasoning=causal_reasoning(view, causal), actions=causal)
         return PlanStep(reasoning=self._why_conclude(view), actions=[Action(kind="conclude")])
 

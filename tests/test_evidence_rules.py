@@ -10,7 +10,7 @@ from tierchem.agent.conclusion import build
 from tierchem.agent.evidence import calibrate, make_evidence
 from tierchem.agent.observables import OBSERVABLES, UnfitGeometry, specs_for
 from tierchem.agent.planner import BuiltinPlanner
-from tierchem.agent.state import (Action, Evidence, Hypothesis, InvestigationView, ObservableUse, PlannedCalc,
+from tierchem.agent.state import (Action, CausalTest, Evidence, Hypothesis, InvestigationView, ObservableUse, PlannedCalc,
                                   ResultRef, Series, SeriesMember, ValueRef)
 from tierchem.chem import Molecule
 
@@ -220,6 +220,22 @@ def test_planner_ranks_the_decisive_calculation_first():
     computes = [(a.observable, a.tier, a.decisive) for a in step.actions]
     assert computes == [("ie_type_ii_halogen", 3, True), ("ie_stack", 3, False)]
     assert "decisive for a leading hypothesis" in step.reasoning and "lesser" in step.reasoning
+
+
+def test_causal_tests_run_before_the_budget_goes_on_a_higher_tier():
+    """Two supported causes with their counterfactual test pending at tier 2 (the tier of the verdict) and the
+    ladder wanting tier 3: the tests run first, so the budget cannot end with the question of cause open; once
+    they are attempted, the ladder goes on."""
+    v = leading_view()
+    test = CausalTest(id="halogen_bond~without:pi_stacking_quadrupole", tested="halogen_bond",
+                      removed="pi_stacking_quadrupole", observable="sigma_hole", tier=2,
+                      molecule="1,4-diiodobenzene~without:pi_stacking_quadrupole")
+    step = BuiltinPlanner().plan(v.model_copy(update={"causal_tests": [test]}))
+    assert [(a.kind, a.observable, a.tier) for a in step.actions] == [("causal_test", "sigma_hole", 2)]
+    assert "before tier 3" in step.reasoning
+    at_top = test.model_copy(update={"tier": 3})   # a test at the ladder's own tier waits for the ladder
+    step = BuiltinPlanner().plan(v.model_copy(update={"causal_tests": [at_top]}))
+    assert {a.kind for a in step.actions} == {"compute"}
 
 
 def test_a_settled_low_tier_margin_of_the_leading_cause_still_climbs():
