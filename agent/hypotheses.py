@@ -89,6 +89,7 @@ LIBRARY: tuple[Template, ...] = (
         _any(lambda m: bool(heavy_halogen_feature(m)), "no member carries Cl, Br or I bonded to carbon"),
         (ObservableUse(observable="halogen_charge", role="indicator", direction="higher"),
          ObservableUse(observable="md_type_ii_propensity", role="indicator", direction="higher"),
+         ObservableUse(observable="md_type_ii_propensity_gaff2", role="indicator", direction="higher"),
          ObservableUse(observable="sigma_hole", role="decisive", direction="higher")),
         feature=heavy_halogen_feature, feature_name="heaviest C-bound halogen",
         mechanisms=(

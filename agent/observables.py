@@ -97,6 +97,7 @@ class Observable:
     build: Callable[[Molecule], Sequence[Molecule]] = field(default=lambda m: [m])
     read: Callable[[Molecule, CalcResult], float] = field(default=lambda m, r: float("nan"))
     keywords: dict = field(default_factory=dict)
+    method: str | None = None  # None: the tier's method for the task (tiers.levels.TASK_METHODS)
 
     def use(self, tier: int) -> TierUse:
         return self.tiers.get(tier, TierUse(False, False, float("inf"), f"not computable at tier {tier}"))
@@ -794,7 +795,7 @@ def specs_for(name: str, molecule: Molecule, tier: int) -> list[CalcSpec]:
     fragments = list(obs.build(molecule))
     if obs.task == "interaction_energy" and len(fragments) == 2:
         fragments = fit_contact(fragments, molecule.label)
-    return [make_spec(obs.task, fragments, level=TIER_LEVEL[tier], **obs.keywords)]
+    return [make_spec(obs.task, fragments, level=TIER_LEVEL[tier], method=obs.method, **obs.keywords)]
 
 
 def fit_contact(fragments: list[Molecule], label: str) -> list[Molecule]:
@@ -904,4 +905,13 @@ OBSERVABLES.update({o.name: o for o in [
                {1: TierUse(True, False, 0.03, _AGG_T1)}, build=_needs_c_halogen,
                read=lambda m, r: float(r.value("type_ii_linear_per_molecule")),
                keywords=dict(MD_AGGREGATION_KEYWORDS)),
+    # the control: the same runs without the extra point, so the report shows what the sigma hole changes
+    Observable("md_type_ii_propensity_gaff2", "the same type II contacts per molecule with plain GAFF2 (no extra "
+               "point, no sigma hole): the control of md_type_ii_propensity", "per molecule", "md_aggregation",
+               {1: TierUse(True, False, 0.03, "plain GAFF2 aggregation, as md_type_ii_propensity but without the "
+                                              "extra point (X40 C-X MAE Cl 1.56, Br 3.37, I 5.50 kcal/mol: no sigma "
+                                              "hole); 0.00 per molecule for I, Br and Cl over 3 replicas "
+                                              "(benchmarks/aggregation.py)")},
+               build=_needs_c_halogen, read=lambda m, r: float(r.value("type_ii_linear_per_molecule")),
+               keywords=dict(MD_AGGREGATION_KEYWORDS), method="GAFF2/AM1-BCC"),
 ]})

@@ -156,6 +156,11 @@ def test_type_ii_observable_and_its_absence():
     assert not obs.use(1).adequate and obs.adequate_tiers() == []
     template = TEMPLATES["halogen_bond"]
     assert any(u.observable == "md_type_ii_propensity" and u.role == "indicator" for u in template.observables)
+    # its control: the same runs with plain GAFF2 (no sigma hole), beside it in every investigation
+    (plain,) = specs_for("md_type_ii_propensity_gaff2", Molecule.from_smiles("Ic1ccc(I)cc1", name="diiodobenzene"), 1)
+    assert plain.method == "GAFF2/AM1-BCC" and plain.task == spec.task and plain.keywords == spec.keywords
+    assert plain.molecules == spec.molecules and plain.cache_key({}) != spec.cache_key({})
+    assert any(u.observable == "md_type_ii_propensity_gaff2" and u.role == "indicator" for u in template.observables)
 
 
 @needs_openmm
