@@ -152,11 +152,16 @@ def read_crystals(series: Series, store=None, levels: tuple[str, ...] = ENERGY_L
                                   "features": feats, "n_warnings": len(cr.warnings)}
     target = series.target.name
     out = CrystalFacts(crystals=summaries, warnings=warnings, target=target)
-    if energies and crystals:
+    ordered = {n: crystals[n] for n in [target] + [a.name for a in series.analogs] if n in crystals}
+    if ordered:
+        from ..tiers.store import ResultStore
+        from .surface_facts import fill_surfaces
+
+        store = store if store is not None else ResultStore()
+        fill_surfaces(out, ordered, store)
+    if energies and ordered:
         from .packing_facts import SWAP_BUDGET_S, fill_swaps
 
-        order = [target] + [a.name for a in series.analogs]
-        ordered = {n: crystals[n] for n in order if n in crystals}
         fill_pair_energies(out, ordered, store, levels[0], radius, min(budget_s, CRYSTAL_BUDGET_S))
         if len(ordered) > 1:
             fill_swaps(out, ordered, series, store, min(SWAP_BUDGET_S, budget_s - out.energy_seconds))
@@ -182,8 +187,9 @@ def read_crystals(series: Series, store=None, levels: tuple[str, ...] = ENERGY_L
         out.facts.append(f"{target}'s crystal shows {kinds} (no analog crystal to compare with).")
     out.facts += energy_facts(out)
     from .packing_facts import swap_facts
+    from .surface_facts import surface_facts
 
-    out.facts += swap_facts(out)
+    out.facts += surface_facts(out) + swap_facts(out)
     return out
 
 
@@ -453,7 +459,7 @@ def crystal_json(v) -> dict | None:
             "checks": {h.id: check(h, c).model_dump() for h in v.hypotheses},
             "pair_energies": {n: pe.model_dump(mode="json") for n, pe in c.pair_energies.items()},
             "energy_checks": {h.id: energy_check(h, c).model_dump(mode="json") for h in v.hypotheses},
-            "swaps": [s.model_dump(mode="json") for s in c.swaps]}
+            "swaps": [s.model_dump(mode="json") for s in c.swaps], "surface_shares": c.surface_shares}
 
 
 def crystal_markdown(v) -> list[str]:
@@ -476,8 +482,9 @@ def crystal_markdown(v) -> list[str]:
     for pe in c.pair_energies.values():
         out += pair_energy_markdown(pe)
     from .packing_facts import swap_markdown
+    from .surface_facts import surface_markdown
 
-    out += swap_markdown(c)
+    out += swap_markdown(c) + surface_markdown(c)
     if c.warnings:
         out += ["**Crystal warnings** (the analysis went on with what was sound)", ""] + [
             f"- {w}" for w in c.warnings] + [""]
@@ -521,8 +528,8 @@ def pair_energy_markdown(pe: CrystalPairEnergies) -> list[str]:
 
 
 def crystal_figures(v) -> dict:
-    """The energy-framework PNGs the crystal step kept (``framework:<member>`` -> views.FigureFile), for
-    the report's figures."""
+    """The energy-framework PNGs the crystal step kept (``framework:<member>`` -> views.FigureFile) and the
+    fingerprints (``fingerprints``), for the report's figures."""
     from pathlib import Path
 
     from .views import FigureFile
@@ -535,4 +542,9 @@ def crystal_figures(v) -> dict:
             out[f"framework:{pe.member}"] = FigureFile(
                 f"framework_{k}.png", f"Energy framework of {pe.member}'s crystal ({pe.method}): a line between "
                 "the centroids of each shell pair, width by |E_pair|, colour by contact type", path.read_bytes())
+    path = Path(c.fingerprint_png) if c is not None and c.fingerprint_png else None
+    if path is not None and path.exists():
+        out["fingerprints"] = FigureFile("fingerprints.png", "Hirshfeld surface fingerprints of the crystals side by "
+                                         "side (d_i/d_e, area-weighted), with each one's element-pair shares",
+                                         path.read_bytes())
     return out

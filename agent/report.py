@@ -248,17 +248,17 @@ def evidence_section(v: InvestigationView, figures: dict[str, FigureFile]) -> Se
 
 def crystal_section(v: InvestigationView, figures: dict[str, FigureFile] | None = None) -> Section | None:
     """agent.crystal_facts' section (written there as Markdown lines: facts, each crystal's lattice energy
-    split by contact class, the checks), as a section, with the energy frameworks among ``figures``
-    (``framework:<member>``, from agent.crystal_facts.crystal_figures)."""
+    split by contact class, the checks), as a section, with the energy frameworks and the fingerprints among
+    ``figures`` (``framework:<member>``, ``fingerprints``: agent.crystal_facts.crystal_figures)."""
     from .crystal_facts import crystal_markdown
 
     lines = crystal_markdown(v)
     if not lines:
         return None
     blocks: list[Block] = [MarkdownText("\n".join(lines[1:]))]
-    frameworks = [f for k, f in (figures or {}).items() if k.startswith("framework:")]
-    if frameworks:
-        blocks.append(Figures(frameworks))
+    pictures = [f for k, f in (figures or {}).items() if k.startswith("framework:") or k == "fingerprints"]
+    if pictures:
+        blocks.append(Figures(pictures))
     return Section(lines[0].removeprefix("## "), blocks)
 
 
@@ -471,7 +471,7 @@ def make_figures(v: InvestigationView, cache_dir: Path | None = None) -> dict[st
     try:
         from .crystal_facts import crystal_figures
 
-        figs.update(crystal_figures(v))  # the energy frameworks the crystal step drew
+        figs.update(crystal_figures(v))  # the energy frameworks and fingerprints the crystal step drew
     except Exception as exc:
         log.warning("no energy-framework pictures: %s", exc)
     return figs

@@ -386,6 +386,9 @@ class CrystalFacts(_Model):
     swaps: list[PackingSwap] = Field(default_factory=list, description="the target in each analog's packing, "
                                      "and each analog in the target's (agent.packing_facts)")
     swap_seconds: float = 0.0
+    surface_shares: dict[str, dict[str, float]] = Field(default_factory=dict, description="member -> element pair -> "
+                                                        "% of its Hirshfeld surface (agent.surface_facts)")
+    fingerprint_png: str | None = Field(None, description="the crystals' Hirshfeld fingerprints side by side")
 
 
 class DesignHypothesis(_Model):

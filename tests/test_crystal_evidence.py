@@ -80,6 +80,14 @@ def test_read_crystals_gives_pair_energies_as_evidence(urea_benzene, store):
     assert benzene.energy("hbond") == 0.0 and urea.energy("pi_stack") == 0.0
     assert any(f.startswith("H-bond pairs carry") and "urea's crystal" in f for f in c.facts)
     assert urea.framework_png is None or urea.framework_png.endswith(".png")
+    # the Hirshfeld surfaces (occpy promolecule, 0.2 Å grid; measured here): urea's N-H···O tapes put H···O on
+    # 37 % of its surface and benzene has none, benzene's surface is H···H 65 % and C···H 35 %
+    shares = c.surface_shares
+    assert shares["urea"]["H···O"] == pytest.approx(36.5, abs=3) and shares["benzene"].get("H···O", 0.0) == 0.0
+    assert shares["benzene"]["H···H"] == pytest.approx(64.5, abs=3) and sum(shares["urea"].values()) == \
+        pytest.approx(100.0, abs=0.5)
+    assert any(f.startswith("H···O contacts cover 3") and "urea's Hirshfeld surface" in f for f in c.facts)
+    assert c.fingerprint_png is None or c.fingerprint_png.endswith(".png")
 
     def h(hid, category, kind="cause"):
         return Hypothesis(id=hid, category=category, statement="x", kind=kind, confidence=0.3, reason="tier 1",
@@ -169,7 +177,9 @@ def test_investigation_uses_crystal_pair_energies(urea_benzene, tmp_path):
     assert "What the crystals' energies say about each hypothesis" in section
     assert "| hbond_motif |" in section and "supports" in section
     # the frameworks drawn by the crystal step, as the section shows them when given the figures
+    assert "Hirshfeld surface contacts" in section and "| H···O |" in section
     figures = crystal_figures(v)
     if figures:
         sec = crystal_section(v, figures)
         assert "![Energy framework of urea's crystal" in sec.markdown()
+        assert "![Hirshfeld surface fingerprints of the crystals" in sec.markdown()
