@@ -79,6 +79,42 @@ def test_report_renders_with_images_and_no_console_errors(report, tmp_path):
         assert section in dom
 
 
+@pytest.fixture(scope="module")
+def crystal_report(tmp_path_factory, refdata) -> Path:
+    """report.html of a series with CIFs (X23's naphthalene against benzene), descriptors only (tier cap 0):
+    the crystal step still draws each crystal's energy framework and the fingerprints side by side."""
+    import csv
+
+    from tierchem import Investigation
+
+    tmp = tmp_path_factory.mktemp("browser_crystal")
+    folder = tmp / "series"
+    folder.mkdir()
+    for name in ("naphthalene", "benzene"):
+        shutil.copy(refdata / "25_x23" / "expt" / f"{name}.cif", folder / f"{name}.cif")
+    with (folder / "series.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([("name", "smiles", "role", "cif"),
+                                  ("naphthalene", "c1ccc2ccccc2c1", "target", "naphthalene.cif"),
+                                  ("benzene", "c1ccccc1", "analog", "benzene.cif")])
+    with Investigation.create(folder, "Why does naphthalene pack differently from benzene?", tmp / "run",
+                              tier_cap=0, store_path=tmp / "store.sqlite") as inv:
+        inv.run()
+        return inv.report("html")
+
+
+def test_crystal_section_renders_frameworks_and_fingerprints(crystal_report, tmp_path):
+    page = crystal_report.read_text()
+    for alt in ("Energy framework of naphthalene", "Energy framework of benzene", "Hirshfeld surface fingerprints"):
+        assert f'alt="{alt}' in page or f"alt='{alt}" in page, alt
+    assert "Hirshfeld surface contacts" in page and "in the packing of" in page
+    probe = crystal_report.with_name("report_probe.html")
+    probe.write_text(page.replace("</body>", IMAGE_CHECK + "</body>"))
+    run = chromium(["--virtual-time-budget=5000", "--dump-dom", probe.as_uri()], tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f'data-images="ok {page.count("<img ")}"' in run.stdout, re.findall(r'data-images="[^"]*"', run.stdout)
+    assert not CONSOLE_ERRORS.search(run.stderr), run.stderr[-2000:]
+
+
 def test_console_check_catches_errors(tmp_path):
     """The console check is not vacuous: a page with a script error is caught."""
     bad = tmp_path / "bad.html"
