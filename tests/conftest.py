@@ -47,3 +47,22 @@ def water():
     from tierchem.chem import Molecule
 
     return Molecule.from_smiles("O", name="water")
+
+
+@pytest.fixture(scope="session")
+def x23_series(refdata):
+    """``make(folder, rows)``: a series folder of ``rows`` (X23 crystal name, SMILES, role), each with its X23
+    CIF beside series.csv."""
+    import csv
+    import shutil
+
+    def make(folder: Path, rows: list[tuple[str, str, str]]) -> Path:
+        folder.mkdir(parents=True)
+        for name, _, _ in rows:
+            shutil.copy(refdata / "25_x23" / "expt" / f"{name}.cif", folder / f"{name}.cif")
+        with (folder / "series.csv").open("w", newline="") as fh:
+            csv.writer(fh).writerows([("name", "smiles", "role", "cif"),
+                                      *((n, s, r, f"{n}.cif") for n, s, r in rows)])
+        return folder
+
+    return make

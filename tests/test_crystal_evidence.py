@@ -9,9 +9,6 @@ urea's crystal and loses confidence.
 
 from __future__ import annotations
 
-import csv
-import shutil
-
 import pytest
 
 from tierchem.agent import crystal_facts as cf
@@ -25,17 +22,9 @@ BENZENE_PAIR_SUM, BENZENE_PERIODIC = -12.41, -12.47
 
 
 @pytest.fixture
-def urea_benzene(refdata, tmp_path):
+def urea_benzene(x23_series, tmp_path):
     """A series folder: urea (target) and benzene (analog), each with its X23 CIF beside series.csv."""
-    folder = tmp_path / "series"
-    folder.mkdir()
-    for name in ("urea", "benzene"):
-        shutil.copy(refdata / "25_x23" / "expt" / f"{name}.cif", folder / f"{name}.cif")
-    with (folder / "series.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["name", "smiles", "role", "cif"])
-        w.writerows([("urea", "NC(N)=O", "target", "urea.cif"), ("benzene", "c1ccccc1", "analog", "benzene.cif")])
-    return folder
+    return x23_series(tmp_path / "series", [("urea", "NC(N)=O", "target"), ("benzene", "c1ccccc1", "analog")])
 
 
 def _same_as_crystal_report(c: CrystalFacts, folder, store) -> None:

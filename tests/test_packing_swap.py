@@ -10,9 +10,7 @@ must come out where it started.
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -108,19 +106,12 @@ def test_swap_check_speaks_only_to_shape():
 
 
 # ------------------------------------------------------------------ in the crystal step
-def test_read_crystals_puts_each_molecule_in_the_others_packing(refdata, tmp_path, shared):
-    store = shared
+def test_read_crystals_puts_each_molecule_in_the_others_packing(x23_series, tmp_path, shared):
     from tierchem.agent.series import read_series
 
-    folder = tmp_path / "series"
-    folder.mkdir()
-    for name in ("benzene", "naphthalene"):
-        shutil.copy(refdata / "25_x23" / "expt" / f"{name}.cif", folder / f"{name}.cif")
-    with (folder / "series.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["name", "smiles", "role", "cif"])
-        w.writerows([("naphthalene", "c1ccc2ccccc2c1", "target", "naphthalene.cif"),
-                     ("benzene", "c1ccccc1", "analog", "benzene.cif")])
+    store = shared
+    folder = x23_series(tmp_path / "series", [("naphthalene", "c1ccc2ccccc2c1", "target"),
+                                              ("benzene", "c1ccccc1", "analog")])
     c = cf.read_crystals(read_series(folder), store=store)
     assert [(s.molecule, s.packing) for s in c.swaps] == [("naphthalene", "benzene"), ("benzene", "naphthalene")]
     assert all(s.penalty_kcal_mol > 0.3 and len(s.cache_keys) == 2 for s in c.swaps)

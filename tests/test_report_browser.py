@@ -80,22 +80,14 @@ def test_report_renders_with_images_and_no_console_errors(report, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def crystal_report(tmp_path_factory, refdata) -> Path:
+def crystal_report(tmp_path_factory, x23_series) -> Path:
     """report.html of a series with CIFs (X23's naphthalene against benzene), descriptors only (tier cap 0):
     the crystal step still draws each crystal's energy framework and the fingerprints side by side."""
-    import csv
-
     from tierchem import Investigation
 
     tmp = tmp_path_factory.mktemp("browser_crystal")
-    folder = tmp / "series"
-    folder.mkdir()
-    for name in ("naphthalene", "benzene"):
-        shutil.copy(refdata / "25_x23" / "expt" / f"{name}.cif", folder / f"{name}.cif")
-    with (folder / "series.csv").open("w", newline="") as fh:
-        csv.writer(fh).writerows([("name", "smiles", "role", "cif"),
-                                  ("naphthalene", "c1ccc2ccccc2c1", "target", "naphthalene.cif"),
-                                  ("benzene", "c1ccccc1", "analog", "benzene.cif")])
+    folder = x23_series(tmp / "series", [("naphthalene", "c1ccc2ccccc2c1", "target"),
+                                         ("benzene", "c1ccccc1", "analog")])
     with Investigation.create(folder, "Why does naphthalene pack differently from benzene?", tmp / "run",
                               tier_cap=0, store_path=tmp / "store.sqlite") as inv:
         inv.run()
