@@ -1,8 +1,9 @@
 """Accuracy benchmarks against reference data.
 
 Dimer sets (interaction energies against CCSD(T)/CBS): S22 ships with ASE; X40,
-S66 and XB18 come from a ``--data`` folder. Crystals: X23 lattice energies
-(X23b references) from the same folder. Datasets are read by
+S66 and XB18 ship with the project in ``tiers/data/refdata`` (``--data`` or
+``$TIERCHEM_REFDATA`` for another copy). Crystals: X23 lattice energies (X23b
+references) from the same folder. Datasets are read by
 :mod:`tierchem.tiers.refdata`. XB18's halogen donors are dihalogens and hydrogen
 halides, so it has no C-X entry (``by_halogen("C")`` is empty) and GAFF2-EP, whose
 extra points sit on C-bound Cl/Br/I, gives the same numbers as GAFF2 there. Every
