@@ -53,7 +53,8 @@ energies the hypothesis's classes carry in the target's and each analog's crysta
 A shape hypothesis has no contact class; :func:`energy_check` reads it off the packing swaps
 instead (agent.packing_facts: the target relaxed in each analog's packing against its own, and
 the analogs in the target's; computed after the pair energies, within what is left of
-``budget_s``).
+``budget_s``). Each crystal's Hirshfeld surface (agent.surface_facts: the share of each element
+pair's contacts, the fingerprints) is geometry: facts to explain, no confidence moved.
 
 The words go into the hypothesis's reason and history.
 """
@@ -355,7 +356,6 @@ def _energy_signature(h: Hypothesis) -> tuple[str, ...] | None:
 def energy_check(h: Hypothesis, crystal: CrystalFacts | None) -> CrystalEnergyCheck:
     """What the crystals' pair energies say about ``h`` (the rule and thresholds: module docstring)."""
     from .crystal_views import CONTACT_CLASSES
-
     from .packing_facts import SWAP_CATEGORIES, swap_check
 
     if crystal is None or not crystal.target_read:
