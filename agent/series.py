@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..chem.errors import MoleculeError
-from ..chem.molecule_set import read_molecule_set
-from .state import Series, SeriesMember
+if TYPE_CHECKING:
+    from .state import Series, SeriesMember
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,9 @@ class SeriesError(ValueError):
     """The series file cannot be used as it is."""
 
 
-def read_series(path: str | Path) -> Series:
+def series_file(path: str | Path) -> Path:
+    """The series file ``path`` names: itself, or in a folder its ``series.csv`` (else its first .csv, then
+    .sdf). Reads no molecule (agent.replay keys a run by this file without importing RDKit)."""
     path = Path(path)
     if not path.exists():
         raise SeriesError(f"{path}: no such file or folder")
@@ -38,6 +40,15 @@ def read_series(path: str | Path) -> Series:
     if path.suffix.lower() not in (".csv", ".smi", ".txt", ".sdf", ".mol"):
         raise SeriesError(f"{path}: unsupported series file type {path.suffix!r} "
                           "(use .csv with name,smiles,role or .sdf)")
+    return path
+
+
+def read_series(path: str | Path) -> Series:
+    from ..chem.errors import MoleculeError
+    from ..chem.molecule_set import read_molecule_set
+    from .state import SeriesMember
+
+    path = series_file(path)
     try:
         entries = read_molecule_set(path)
     except MoleculeError as exc:
@@ -67,6 +78,8 @@ def _role(raw: str | None, where: str, skipped: list[str]) -> str:
 
 
 def _validated(path: Path, members: list[SeriesMember], skipped: list[str]) -> Series:
+    from .state import Series
+
     for s in skipped:
         log.warning("%s: %s", path, s)
     if not members:
