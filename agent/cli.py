@@ -26,6 +26,8 @@ app.add_typer(cache_app, name="cache")
 
 LEVEL_HELP = "Tier 0-4 or a name: mmff, classical, xtb, dft, mp2, ccsd(t)."
 JSON_HELP = "Print conclusion.json's content on stdout (the other output goes to stderr)."
+FRESH_HELP = ("Compute it again even when an identical earlier run finished (its kept copy is otherwise "
+              "replayed into the run directory, with nothing run again).")
 
 
 def _console(stderr: bool = False):
@@ -501,7 +503,8 @@ def demo(directory: Optional[Path] = typer.Argument(None, metavar="DIR", show_de
                                    "the tier-4 check of the decisive contact (~25 minutes more on 2 cores; the "
                                    "CCSD(T)/CBS model alone ~13 CPU-minutes) instead of leaving them to "
                                    "`tierchem resume`."),
-         as_json: bool = typer.Option(False, "--json", help=JSON_HELP)):
+         as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+         fresh: bool = typer.Option(False, "--fresh", help=FRESH_HELP)):
     """The main job: investigate the shipped dihalobenzene example, offline, with the built-in planner."""
     import time
 
@@ -518,11 +521,16 @@ def demo(directory: Optional[Path] = typer.Argument(None, metavar="DIR", show_de
         t0 = time.perf_counter()
         if (run_dir / "checkpoints.sqlite").exists():
             inv = Investigation.open(run_dir, wait_background=wait)
+        elif not fresh and (done := Investigation.replayed(example, question, run_dir, wait_background=wait)):
+            inv = None
         else:
-            inv = Investigation.create(example, question, run_dir, wait_background=wait)
+            inv = Investigation.create(example, question, run_dir, wait_background=wait, fresh=fresh)
     except _run_errors() as exc:
         fail(str(exc))
-    _drive(inv, interactive=False, as_json=as_json)
+    if inv is None:
+        _say_replayed(done, console, as_json)
+    else:
+        _drive(inv, interactive=False, as_json=as_json)
     console.print(f"[dim]wall time {time.perf_counter() - t0:.0f} s[/]")
 
 
@@ -561,6 +569,7 @@ def investigate(
     store: Optional[Path] = typer.Option(None, "--store", help="The result store's SQLite file itself "
                                          "(instead of --cache-dir, which holds results.sqlite)."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    fresh: bool = typer.Option(False, "--fresh", help=FRESH_HELP),
 ):
     """Investigate why the target of a series differs from its analogs."""
     from .session import Investigation
@@ -571,9 +580,12 @@ def investigate(
     if store is not None and cache_dir is not None:
         fail("give --store FILE or --cache-dir FOLDER, not both")
     store_path = store if store is not None else cache_dir / "results.sqlite" if cache_dir else None
-    try:
-        inv = Investigation.create(series, question, run_dir, llm=llm, tier_cap=tier_cap, cpu_budget_s=budget_s,
-                                   executor=executor, wait_background=wait, store_path=store_path)
+    options = dict(llm=llm, tier_cap=tier_cap, cpu_budget_s=budget_s, executor=executor, wait_background=wait,
+                   store_path=store_path)
+    try:  # an interactive run is for steering: it is always run
+        if not (fresh or interactive) and (done := Investigation.replayed(series, question, run_dir, **options)):
+            return _say_replayed(done, _console(stderr=as_json), as_json)
+        inv = Investigation.create(series, question, run_dir, **options, fresh=fresh or interactive)
     except _run_errors() as exc:
         fail(str(exc))
     _drive(inv, interactive, as_json=as_json)
@@ -711,6 +723,18 @@ def _drive(inv, interactive: bool, as_json: bool = False) -> None:
         console.print(f"Report: {inv.run_dir / 'report.md'}  conclusion: {inv.run_dir / 'conclusion.json'}")
         if as_json:
             typer.echo(json.dumps(c, indent=2))
+
+
+def _say_replayed(done, console, as_json: bool = False) -> None:
+    """What :func:`_drive` says at the end of a run, for one copied from an identical earlier run (agent.replay),
+    and how to compute it again."""
+    console.print(f"[bold]{'Provisional conclusion' if done.provisional else 'Conclusion'}:[/] {done.summary}",
+                  highlight=False)
+    console.print(f"Report: {done.run_dir / 'report.md'}  conclusion: {done.run_dir / 'conclusion.json'}")
+    console.print(f"Replayed from an identical earlier run ({done.source}): no input, setting, code or engine "
+                  "version differs, so nothing was run again; add --fresh to compute it again.", highlight=False)
+    if as_json:
+        typer.echo(done.conclusion_text())
 
 
 def _steer(inv, console) -> bool:

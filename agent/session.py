@@ -24,16 +24,17 @@ run's model replies, for ``tierchem replay``),
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
-from .state import Budget, InvestigationView, view
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the state's models are imported where used: importing this module stays cheap (a replay)
     from .notebook import Board
+    from .replay import Replayed
+    from .state import InvestigationView
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ SETTINGS = "settings.json"
 
 class Investigation:
     """One investigation, living in its run directory."""
+
+    replayed_from: "Replayed | None" = None   # set when create copied an identical earlier run (agent.replay)
+    _replay_key: str | None = None            # set by create: the key a finished run is kept under
+    _replay_unread = False                    # a replayed run's first run() returns its state as it is
 
     def __init__(self, run_dir: Path, settings: dict, llm=None, executor=None, progress=None):
         from . import runlock
@@ -85,40 +90,49 @@ class Investigation:
     def create(cls, series_path: str | Path, question: str, run_dir: str | Path, *, llm=None,
                tier_cap: int = 3, cpu_budget_s: float = 1800.0, executor: str = "local",
                store_path: str | Path | None = None, background: bool = True, wait_background: bool = True,
-               background_tier: int = 3, progress=None) -> "Investigation":
+               background_tier: int = 3, progress=None, fresh: bool = False) -> "Investigation":
         """A new investigation of ``series_path`` (CSV/SDF/folder) in ``run_dir`` (must be new or empty).
 
         ``llm``: None/"built-in" for the built-in planner, a provider string ("openai:gpt-4o",
         "anthropic:...", "ollama:...", "http://host:port/v1@model"), or a LangChain chat model.
+
+        When an earlier run with every input the same finished and was kept (:mod:`.replay`), its files are
+        copied into ``run_dir`` instead, ``replayed_from`` says so and the first :meth:`run` returns its
+        state; ``fresh=True`` computes it again (and keeps the new run in its place).
         """
-        from .series import read_series
-
-        from . import runlock
-
         run_dir = Path(run_dir)
-        if not str(question or "").strip():
-            raise ValueError("the question is empty; ask what you want to know, e.g. "
-                             "'Why does the target pack differently from its analogs?'")
-        if isinstance(llm, str) and llm != "built-in":
-            from .llm import require_key
+        settings = _settings(locals())  # create's arguments, as settings.json holds them
+        _check_new(question, llm, run_dir)
+        done = None if fresh else _restore(settings, llm, run_dir)
+        if done is not None:
+            inv = cls.open(run_dir, progress=progress)
+            inv.replayed_from, inv._replay_unread = done, True
+            return inv
+        from .series import read_series
+        from .state import Budget
 
-            require_key(llm)  # before anything is written
-        if run_dir.is_dir():  # a directory another process holds is named as such, not as "exists"
-            runlock.release(runlock.acquire(run_dir))
-        if (run_dir / "checkpoints.sqlite").exists():
-            raise FileExistsError(f"{run_dir} already holds an investigation; open it with Investigation.open "
-                                  "(or `tierchem resume`), or choose a new --run-dir")
         series = read_series(series_path)  # SeriesError with a clear message
         run_dir.mkdir(parents=True, exist_ok=True)
-        settings = {"question": question, "series": str(series_path), "llm": llm if isinstance(llm, str) else None,
-                    "executor": executor, "store_path": str(store_path) if store_path else None,
-                    "background": background, "background_tier": background_tier,
-                    "wait_background": wait_background, "tier_cap": tier_cap, "cpu_budget_s": cpu_budget_s}
         (run_dir / SETTINGS).write_text(json.dumps(settings, indent=2))
         inv = cls(run_dir, settings, llm=llm, progress=progress)
         inv._initial = {"question": question, "series": series.model_dump(mode="json"),
                         "budget": Budget(cpu_s_limit=cpu_budget_s, tier_cap=tier_cap).model_dump(), "step": 0}
+        if llm is None or isinstance(llm, str):  # a chat model object names nothing a key could hold
+            from .replay import replay_key
+
+            inv._replay_key = replay_key(settings)
         return inv
+
+    @classmethod
+    def replayed(cls, series_path: str | Path, question: str, run_dir: str | Path, **options) -> "Replayed | None":
+        """What :meth:`create` with these arguments does first, without opening the run: the identical earlier
+        run's files copied into ``run_dir`` (a :class:`.replay.Replayed`), or None. Imports no LangGraph,
+        RDKit, matplotlib or engine: the command line's path for a run it need not run again."""
+        bound = _CREATE.bind(series_path, question, run_dir, **options)
+        bound.apply_defaults()
+        args, run_dir = bound.arguments, Path(run_dir)
+        _check_new(question, args["llm"], run_dir)
+        return None if args["fresh"] else _restore(_settings(args), args["llm"], run_dir)
 
     @classmethod
     def open(cls, run_dir: str | Path, *, llm=None, executor: str | None = None, progress=None,
@@ -147,6 +161,12 @@ class Investigation:
         ``on_update(node, update)`` is called after each graph step with the node's name and
         its partial state update (e.g. its ``transcript`` lines): the notebook chat streams them.
         """
+        from .state import view
+
+        if self._replay_unread:  # the earlier identical run's state, unless requests ask for more
+            self._replay_unread = False
+            if not self.queue():
+                return self.state
         snap = self._snapshot()
         interrupt = ["steer"] if until == "steer" else None
         if not snap.values:
@@ -169,10 +189,25 @@ class Investigation:
             payload = None
             if not self._snapshot().next:
                 break
+        if self._replay_key and not snap.values and until == "end" and not self._snapshot().next:
+            self._keep()  # from its start to its end in one go: kept for replay (agent.replay)
         return self.state
+
+    def _keep(self) -> None:
+        """Keep this finished run for replay; keeping it never fails the run (a log line says why not)."""
+        from .inbox import INBOX
+        from .replay import keep
+
+        key, self._replay_key = self._replay_key, None
+        try:
+            keep(self.run_dir, self.settings, key, self.state, self._conn, INBOX, SETTINGS)
+        except Exception as exc:
+            log.warning("%s not kept for replay: %s", self.run_dir, exc)
 
     @property
     def state(self) -> InvestigationView:
+        from .state import view
+
         return view(self._snapshot().values)
 
     @property
@@ -296,6 +331,48 @@ class Investigation:
         self.close()
 
 
+_CREATE = inspect.signature(Investigation.create)  # its defaults, for Investigation.replayed
+
+
+def _settings(args: dict) -> dict:
+    """``settings.json`` of a new run from create's arguments (no secret: an LLM is named, not keyed)."""
+    llm, store_path = args["llm"], args["store_path"]
+    return {"question": args["question"], "series": str(args["series_path"]),
+            "llm": llm if isinstance(llm, str) else None, "executor": args["executor"],
+            "store_path": str(store_path) if store_path else None, "background": args["background"],
+            "background_tier": args["background_tier"], "wait_background": args["wait_background"],
+            "tier_cap": args["tier_cap"], "cpu_budget_s": args["cpu_budget_s"]}
+
+
+def _check_new(question: str, llm, run_dir: Path) -> None:
+    """Refuse what create refuses before anything is written: an empty question, a hosted LLM without its
+    key, a run directory another process holds or that holds an investigation."""
+    from . import runlock
+
+    if not str(question or "").strip():
+        raise ValueError("the question is empty; ask what you want to know, e.g. "
+                         "'Why does the target pack differently from its analogs?'")
+    if isinstance(llm, str) and llm != "built-in":
+        from .llm import require_key
+
+        require_key(llm)
+    if run_dir.is_dir():  # a directory another process holds is named as such, not as "exists"
+        runlock.release(runlock.acquire(run_dir))
+    if (run_dir / "checkpoints.sqlite").exists():
+        raise FileExistsError(f"{run_dir} already holds an investigation; open it with Investigation.open "
+                              "(or `tierchem resume`), or choose a new --run-dir")
+
+
+def _restore(settings: dict, llm, run_dir: Path) -> "Replayed | None":
+    """The identical earlier run copied into ``run_dir`` (agent.replay), or None; a chat model object
+    (not a provider string) is never replayed."""
+    if not (llm is None or isinstance(llm, str)):
+        return None
+    from .replay import restore
+
+    return restore(settings, run_dir, SETTINGS)
+
+
 def _attach_log(path: Path) -> logging.Handler:
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -318,6 +395,8 @@ def saved_state(run_dir: str | Path) -> InvestigationView:
     """A run directory's last saved state, read-only, without its planner (no LLM, no key, no run lock)."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    from .state import view
+
     path = Path(run_dir) / "checkpoints.sqlite"
     if not path.exists():
         raise FileNotFoundError(f"{run_dir}: not an investigation run directory (no checkpoints.sqlite)")
@@ -335,6 +414,7 @@ def replay(run_dir: str | Path, out_dir: str | Path | None = None, progress=None
     queued again at the steps they were honoured at. Finished calculations come from the store."""
     from .inbox import write_inbox
     from .llm import REPLIES, RecordedReplies
+    from .state import Budget
 
     src = Path(run_dir)
     record = RecordedReplies(src / REPLIES)

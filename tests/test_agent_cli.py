@@ -68,7 +68,7 @@ def test_investigate_options_reach_the_investigation(tmp_path, captured):
     (series, question, run_dir), kw = captured[-1]
     assert (str(series), question, run_dir) == ("s.csv", "Why?", tmp_path / "r")
     assert kw == {"llm": "built-in", "tier_cap": 1, "cpu_budget_s": 60.0, "executor": "pool:2",
-                  "wait_background": True, "store_path": tmp_path / "s.sqlite"}
+                  "wait_background": True, "store_path": tmp_path / "s.sqlite", "fresh": False}
     runner.invoke(app, [*args, "--cache-dir", str(tmp_path / "c")])
     assert captured[-1][1]["store_path"] == tmp_path / "c" / "results.sqlite"
     r = runner.invoke(app, [*args, "--cache-dir", str(tmp_path / "c"), "--store", str(tmp_path / "s.sqlite")])
