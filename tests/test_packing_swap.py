@@ -140,3 +140,19 @@ def test_crystal_command_swaps(refdata, tmp_path):
     bad = runner.invoke(app, ["crystal", str(d / "urea.cif"), "--swap", str(d / "benzene.cif")])
     assert bad.exit_code == 1 and "share fewer than 3 skeleton atoms" in bad.output and "Traceback" not in bad.output
     assert len(bad.output.strip().splitlines()) == 1
+
+
+def test_swaps_past_the_budget_are_skipped_and_said(x23):
+    """No wall time left: nothing computed, one warning naming every swap left out."""
+    from tierchem.agent.state import Series, SeriesMember
+
+    def member(name, smiles, role):
+        m = Molecule.from_smiles(smiles, name=name)
+        return SeriesMember(name=name, smiles=smiles, role=role, molecule=m.model_dump(mode="json"))
+
+    series = Series(source="test", members=[member("naphthalene", "c1ccc2ccccc2c1", "target"),
+                                            member("benzene", "c1ccccc1", "analog")])
+    out = CrystalFacts(target="naphthalene", target_read=True)
+    pf.fill_swaps(out, {"naphthalene": x23["naphthalene"], "benzene": x23["benzene"]}, series, None, budget_s=0.0)
+    assert out.swaps == [] and len(out.warnings) == 1
+    assert "naphthalene in benzene's, benzene in naphthalene's" in out.warnings[0] and "0 s" in out.warnings[0]
