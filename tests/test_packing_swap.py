@@ -156,3 +156,17 @@ def test_swaps_past_the_budget_are_skipped_and_said(x23):
     pf.fill_swaps(out, {"naphthalene": x23["naphthalene"], "benzene": x23["benzene"]}, series, None, budget_s=0.0)
     assert out.swaps == [] and len(out.warnings) == 1
     assert "naphthalene in benzene's, benzene in naphthalene's" in out.warnings[0] and "0 s" in out.warnings[0]
+
+
+def test_jittered_starts_are_seeded_and_rigid(x23):
+    from tierchem.tiers.packing_swap import jittered
+
+    mols = list(x23["naphthalene"].molecules)
+    a, b, c = jittered(mols, 1), jittered(mols, 1), jittered(mols, 2)
+    assert all(np.array_equal(x.coords, y.coords) for x, y in zip(a, b))           # the same seed, the same start
+    assert not all(np.allclose(x.coords, y.coords) for x, y in zip(a, c))
+    for m0, m1 in zip(mols, a):
+        d0 = np.linalg.norm(m0.coords[:, None] - m0.coords[None], axis=-1)
+        d1 = np.linalg.norm(m1.coords[:, None] - m1.coords[None], axis=-1)
+        np.testing.assert_allclose(d1, d0, atol=1e-5)                               # rigid
+        assert np.all(np.abs(m1.coords.mean(0) - m0.coords.mean(0)) <= 0.2 + 1e-6)  # moved at most 0.2 Å a component

@@ -7,8 +7,9 @@ volumes), and the same molecule in its own crystal (the same way, cell unscaled)
 both alike
 (:func:`packing_energy`): the atoms in a fixed cell (the ``lattice_energy`` task,
 ``relax='positions'``) at cells scaled isotropically in steps of :data:`SCALE_STEP` of their
-lengths, walking downhill from the start until the energy rises; the lowest cell computed is the
-result (every number is a stored calculation; no fitted minimum). The penalty
+lengths, walking downhill from the start until the energy rises; at each cell the lowest of
+:data:`N_STARTS` relaxations (the start and seeded rigid-body jitters of it); the lowest cell computed
+is the result (every number is a stored calculation; no fitted minimum). The penalty
 
     ΔE_swap = E_cell/Z (molecule in the other packing) - E_cell/Z (molecule in its own)
 
@@ -18,7 +19,8 @@ tier the cell energy's Coulomb part is kept too (``coulomb_cell_energy_kcal_mol`
 splits into an electrostatic part and the rest (van der Waals and intramolecular strain): a
 steric misfit shows in the rest.
 
-At tier 2 (GFN1-xTB, minutes a cell) :func:`swap_energies` takes the cells the classical walk chose.
+At tier 2 (GFN1-xTB, minutes a cell) :func:`swap_energies` relaxes once, from the cells and geometries
+the classical walk chose.
 
 Only the cell's size relaxes, not its shape (anisotropic relaxation would need stresses the
 engines here do not give); a misfit the relaxed positions cannot absorb stays in the penalty,
@@ -28,7 +30,7 @@ which is then an upper bound.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,12 +38,20 @@ from ..chem.crystal import swap_into_packing
 from ..chem.molecule import Molecule
 from .crystal_energies import CrystalLevel, crystal_level
 from .executors import make_executor
+from .periodic import standard_orientation
 from .store import ResultStore
 
 log = logging.getLogger(__name__)
 
 SCALE_STEP = 0.02        # isotropic cell-length step of the volume walk (2 %: ~6 % in volume)
 MAX_SCALE_STEPS = 4      # steps downhill each way before giving up (the edge is then said)
+# A swapped-in packing starts crowded (naphthalene in benzene's: +80 kcal/mol per molecule before
+# relaxing), and one local minimisation from there lands in a basin that the last bits decide: the same
+# spec relaxed to -12.30 and to -10.44 kcal/mol per molecule in two runs here. The lowest of a few
+# seeded rigid-body jitters of the start is a steadier estimate of the packing's relaxed energy.
+N_STARTS = 3
+JITTER_DEGREES = 10.0
+JITTER_ANGSTROM = 0.2
 
 
 @dataclass
@@ -59,6 +69,8 @@ class PackingEnergy:
     scan: list[tuple[float, float]]       # (scale, E_cell/Z) for every cell computed
     cache_key: str | None                 # the stored result at the chosen cell
     warnings: list[str] = field(default_factory=list)
+    relaxed: list[Molecule] = field(default_factory=list)   # the chosen cell's relaxed molecules...
+    relaxed_cell: np.ndarray | None = None                   # ...in its (standard-orientation) cell
 
 
 @dataclass
@@ -92,23 +104,25 @@ def scaled_packing(molecules: list[Molecule], cell: np.ndarray, factor: float) -
 
 def packing_energy(molecules: list[Molecule], cell: np.ndarray, level: CrystalLevel | str = "classical",
                    store: ResultStore | None = None, molecule: str = "", packing: str = "",
-                   scales: tuple[float, ...] | None = None) -> PackingEnergy:
-    """The lowest E_cell/Z over isotropically scaled cells (atoms relaxed in each), found by walking
-    downhill from the cell given in :data:`SCALE_STEP` steps; or over ``scales`` only when given
-    (e.g. the scale a cheaper level chose)."""
+                   scales: tuple[float, ...] | None = None, n_starts: int = N_STARTS) -> PackingEnergy:
+    """The lowest E_cell/Z over isotropically scaled cells (atoms relaxed in each from ``n_starts`` starts:
+    the molecules as given and seeded rigid-body jitters of them), found by walking downhill from the cell
+    given in :data:`SCALE_STEP` steps; or over ``scales`` only when given (e.g. the scale a cheaper level
+    chose)."""
     lv = level if isinstance(level, CrystalLevel) else crystal_level(level)
     results: dict[float, object] = {}
+    starts = [molecules] + [jittered(molecules, seed) for seed in range(1, n_starts)]
     with make_executor("local", store) as ex:
         def at(s: float) -> float:
             s = round(s, 4)
             if s not in results:
-                mols, c = scaled_packing(molecules, cell, s)
-                spec = lv.spec("lattice_energy", mols, cell_angstrom=c.tolist(), relax="positions")
-                r = ex.map([spec])[0]
-                if not r.success:
-                    raise RuntimeError(f"{molecule or spec.label} in {packing or 'its cell'} at scale {s:g}: "
-                                       f"{r.error.message}")
-                results[s] = r
+                specs = [lv.spec("lattice_energy", mols, cell_angstrom=c.tolist(), relax="positions")
+                         for mols, c in (scaled_packing(m, cell, s) for m in starts)]
+                done = [r for r in ex.map(specs) if r.success]
+                if not done:
+                    raise RuntimeError(f"{molecule or specs[0].label} in {packing or 'its cell'} at scale {s:g}: "
+                                       f"{ex.map(specs[:1])[0].error.message}")
+                results[s] = min(done, key=lambda r: r.values["cell_energy_kcal_mol"])
             r = results[s]
             return r.values["cell_energy_kcal_mol"] / r.values["z"]
 
@@ -124,10 +138,31 @@ def packing_energy(molecules: list[Molecule], cell: np.ndarray, level: CrystalLe
     if not scales and best in (min(results), max(results)) and len(results) > 2:
         warnings.append(f"the lowest cell is at the edge of the walk (scale {best:g}): the penalty is an upper bound")
     coulomb = r.values.get("coulomb_cell_energy_kcal_mol")
+    relaxed = [Molecule.model_validate(m) for m in r.artifacts.get("molecules", [])]
+    # the classical harness relaxes in the standard orientation (tiers.periodic); its cell, for the relaxed atoms
+    oriented = standard_orientation(np.asarray(r.spec.keywords["cell_angstrom"], float), list(r.spec.molecules))[0]
     return PackingEnergy(molecule, packing, lv.label, lv.tier, best, r.values["cell_energy_kcal_mol"] / z,
                          r.values["lattice_energy_kcal_mol"], None if coulomb is None else coulomb / z,
                          sorted((s, rr.values["cell_energy_kcal_mol"] / z) for s, rr in results.items()),
-                         r.cache_key, warnings)
+                         r.cache_key, warnings, relaxed, oriented if lv.tier == 1 else None)
+
+
+def jittered(molecules: list[Molecule], seed: int, max_degrees: float = JITTER_DEGREES,
+             max_angstrom: float = JITTER_ANGSTROM) -> list[Molecule]:
+    """Each molecule turned about its centroid (a random axis, up to ``max_degrees``) and moved (each
+    Cartesian component up to ``max_angstrom``), rigidly; seeded, so the same seed gives the same start."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for m in molecules:
+        axis = rng.normal(size=3)
+        axis /= np.linalg.norm(axis)
+        angle = np.radians(rng.uniform(-max_degrees, max_degrees))
+        k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+        rotation = np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k   # Rodrigues
+        centroid = m.coords.mean(0)
+        shift = rng.uniform(-max_angstrom, max_angstrom, size=3)
+        out.append(m.with_coords((m.coords - centroid) @ rotation.T + centroid + shift))
+    return out
 
 
 def _walk_downhill(energy_at) -> None:
@@ -166,15 +201,20 @@ def swap_energy(molecule: Molecule, own_crystal, other_crystal, level: CrystalLe
 def swap_energies(molecule: Molecule, own_crystal, other_crystal, levels=("classical",),
                   store: ResultStore | None = None) -> dict[str, SwapEnergy]:
     """:func:`swap_energy` at each level (by name). The classical tier walks the cell's size; a
-    costlier level (xTB: minutes a cell) takes the cells the classical walk chose."""
+    costlier level (xTB: minutes a cell) relaxes once, from the cells and geometries the classical
+    walk chose."""
     out: dict[str, SwapEnergy] = {}
     walked = None
     for name in sorted(levels, key=lambda lv: crystal_level(lv).tier):
         lv = crystal_level(name)
-        if lv.tier == 1 or walked is None:
+        if walked is None or walked.swapped.relaxed_cell is None:
             out[name] = swap_energy(molecule, own_crystal, other_crystal, lv, store)
             walked = walked or out[name]
-        else:
-            out[name] = swap_energy(molecule, own_crystal, other_crystal, lv, store, scales=(walked.swapped.scale,),
-                                    own_scales=(walked.own.scale,))
+            continue
+
+        def refine(pe: PackingEnergy) -> PackingEnergy:
+            r = packing_energy(pe.relaxed, pe.relaxed_cell, lv, store, pe.molecule, pe.packing, (1.0,), n_starts=1)
+            return replace(r, scale=pe.scale, scan=[(pe.scale, e) for _, e in r.scan])
+
+        out[name] = SwapEnergy(refine(walked.swapped), refine(walked.own))
     return out
