@@ -292,13 +292,17 @@ def report(state: GraphState, runtime: Runtime[RunContext]) -> dict:
 
 def await_background(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     """Collect background results: from this process's futures, else from the store (finished by a
-    previous process), else run them now."""
+    previous process), else run them now: side by side in the background pool (a resumed run's missing
+    calculations use both cores as the first run's did), and what the pool cannot give, here."""
     ctx = runtime.context
     v = view(state)
     done, missing = bgq.pickup(v.pending, ctx.queue, ctx.store, wait=True)
-    reruns = ctx.run([CalcSpec.model_validate(e.spec) for e in missing])
-    refs = [ResultRef.of(e, r) for e, r in [*done, *zip(missing, reruns)]]
-    used = _used_s([r for _, r in done]) + _used_s(reruns)
+    for e in missing:
+        ctx.queue.submit(e.id, CalcSpec.model_validate(e.spec))
+    pooled, lost = bgq.pickup(missing, ctx.queue, ctx.store, wait=True)
+    reruns = ctx.run([CalcSpec.model_validate(e.spec) for e in lost])
+    refs = [ResultRef.of(e, r) for e, r in [*done, *pooled, *zip(lost, reruns)]]
+    used = _used_s([r for _, r in done + pooled]) + _used_s(reruns)
     text = f"Background calculations finished: {len(refs)} result(s)" + (
         f" ({len(missing)} rerun after a restart)" if missing else "") + "."
     return {"results": dump(refs), "pending": [], "budget": _spend(v.budget, used),
