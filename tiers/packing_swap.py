@@ -22,6 +22,10 @@ steric misfit shows in the rest.
 At tier 2 (GFN1-xTB, minutes a cell) :func:`swap_energies` relaxes once, from the cells and geometries
 the classical walk chose.
 
+Measured here (X23 CIFs; `tierchem crystal naphthalene.cif --swap benzene.cif -t classical -t xtb`
+does the same): naphthalene in benzene's packing +1.47 kcal/mol per molecule at GAFF2/AM1-BCC and +1.28
+at GFN1-xTB from the same cell (190 s for both on a loaded core); benzene in naphthalene's +3.0 at GAFF2.
+
 Only the cell's size relaxes, not its shape (anisotropic relaxation would need stresses the
 engines here do not give); a misfit the relaxed positions cannot absorb stays in the penalty,
 which is then an upper bound.
