@@ -172,7 +172,10 @@ def test_chat_after_run_all_answers_and_shows_the_reading(lab):
                 ".find(x => x.innerText.includes('Next steering point'));"
                 " const s = document.querySelector('.tierchem-chat .widget-html').innerText;"
                 " return document.querySelectorAll('.tc-chat .tc-agent').length > n"
+                " && document.querySelector('.tc-chat').innerText.includes('Rejected shape_sterics')"
                 " && b && !b.disabled && !s.includes('running'); }", arg=before, timeout=300_000, polling=500)
+            # (the rejection is waited for itself: a progress line and a not-yet-disabled button once passed
+            # the wait before the step had honoured the request, under load)
             assert "Rejected shape_sterics" in log.inner_text()
             assert "closed database" not in log.inner_text()
             # the 3-D viewers loaded the shipped 3Dmol.js with no network (their waiting note is gone)
