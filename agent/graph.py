@@ -300,8 +300,9 @@ def await_background(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     for e in missing:
         ctx.queue.submit(e.id, CalcSpec.model_validate(e.spec))
     pooled, lost = bgq.pickup(missing, ctx.queue, ctx.store, wait=True)
-    for _, r in pooled if ctx.progress else ():  # reported as the foreground reports its own
-        ctx.progress(r)
+    if ctx.progress is not None:  # the pool's reruns reported as the foreground reports its own
+        for _, r in pooled:
+            ctx.progress(r)
     reruns = ctx.run([CalcSpec.model_validate(e.spec) for e in lost])
     refs = [ResultRef.of(e, r) for e, r in [*done, *pooled, *zip(lost, reruns)]]
     used = _used_s([r for _, r in done + pooled]) + _used_s(reruns)

@@ -4,8 +4,7 @@ Would the target pack like its analogs if it could? :func:`swap_energy` puts a m
 every molecular site of another member's crystal (:func:`tierchem.chem.crystal.swap_into_packing`:
 superposed on each site's common skeleton, the cell scaled by the ratio of van der Waals
 volumes), and the same molecule in its own crystal (the same way, cell unscaled), and relaxes
-both alike
-(:func:`packing_energy`): the atoms in a fixed cell (the ``lattice_energy`` task,
+both alike (:func:`packing_energy`): the atoms in a fixed cell (the ``lattice_energy`` task,
 ``relax='positions'``) at cells scaled isotropically in steps of :data:`SCALE_STEP` of their
 lengths, walking downhill from the start until the energy rises; at each cell the lowest of
 :data:`N_STARTS` relaxations (the start and seeded rigid-body jitters of it); the lowest cell computed
@@ -39,6 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..chem.crystal import swap_into_packing
+from ..chem.geometry import axis_rotation
 from ..chem.molecule import Molecule
 from .crystal_energies import CrystalLevel, crystal_level
 from .executors import make_executor
@@ -68,7 +68,6 @@ class PackingEnergy:
     tier: int
     scale: float                          # the chosen cell's lengths / the starting cell's
     cell_energy_kcal_mol: float           # E_cell / Z at that cell, atoms relaxed
-    lattice_energy_kcal_mol: float        # the lattice_energy task's value there (relaxed gas molecule)
     coulomb_kcal_mol: float | None        # the cell energy's Coulomb part per molecule (classical tier)
     scan: list[tuple[float, float]]       # (scale, E_cell/Z) for every cell computed
     cache_key: str | None                 # the stored result at the chosen cell
@@ -122,10 +121,11 @@ def packing_energy(molecules: list[Molecule], cell: np.ndarray, level: CrystalLe
             if s not in results:
                 specs = [lv.spec("lattice_energy", mols, cell_angstrom=c.tolist(), relax="positions")
                          for mols, c in (scaled_packing(m, cell, s) for m in starts)]
-                done = [r for r in ex.map(specs) if r.success]
+                got = ex.map(specs)
+                done = [r for r in got if r.success]
                 if not done:
                     raise RuntimeError(f"{molecule or specs[0].label} in {packing or 'its cell'} at scale {s:g}: "
-                                       f"{ex.map(specs[:1])[0].error.message}")
+                                       f"{got[0].error.message}")
                 results[s] = min(done, key=lambda r: r.values["cell_energy_kcal_mol"])
             r = results[s]
             return r.values["cell_energy_kcal_mol"] / r.values["z"]
@@ -146,7 +146,7 @@ def packing_energy(molecules: list[Molecule], cell: np.ndarray, level: CrystalLe
     # the classical harness relaxes in the standard orientation (tiers.periodic); its cell, for the relaxed atoms
     oriented = standard_orientation(np.asarray(r.spec.keywords["cell_angstrom"], float), list(r.spec.molecules))[0]
     return PackingEnergy(molecule, packing, lv.label, lv.tier, best, r.values["cell_energy_kcal_mol"] / z,
-                         r.values["lattice_energy_kcal_mol"], None if coulomb is None else coulomb / z,
+                         None if coulomb is None else coulomb / z,
                          sorted((s, rr.values["cell_energy_kcal_mol"] / z) for s, rr in results.items()),
                          r.cache_key, warnings, relaxed, oriented if lv.tier == 1 else None)
 
@@ -158,11 +158,7 @@ def jittered(molecules: list[Molecule], seed: int, max_degrees: float = JITTER_D
     rng = np.random.default_rng(seed)
     out = []
     for m in molecules:
-        axis = rng.normal(size=3)
-        axis /= np.linalg.norm(axis)
-        angle = np.radians(rng.uniform(-max_degrees, max_degrees))
-        k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
-        rotation = np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k   # Rodrigues
+        rotation = axis_rotation(rng.normal(size=3), np.radians(rng.uniform(-max_degrees, max_degrees)))
         centroid = m.coords.mean(0)
         shift = rng.uniform(-max_angstrom, max_angstrom, size=3)
         out.append(m.with_coords((m.coords - centroid) @ rotation.T + centroid + shift))
