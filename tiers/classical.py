@@ -188,6 +188,10 @@ def _sort_exceptions(system) -> None:
 # I 2.08/-1.98 (C-I···N/O overbound up to 2x) against plain GAFF2's 1.56/+1.52, 3.37/+3.37, 5.50/+5.50, the
 # same as before the parmchk2 fix. XB18 cannot test it: its donors are dihalogens and hydrogen halides, no
 # C-X, so no site is placed and GAFF2-EP = GAFF2 there (MAE Br 15.4, I 16.3, every dimer repulsive).
+# Fitted instead to the tier-3 ESP (benchmarks/fit_extra_points.py: B3LYP/def2-SVP on MK points of CH3X, PhX,
+# 1,4-C6H4X2): Cl 1.76 Å/+0.026 e, Br 1.88/+0.040, I 1.48/+0.138, halving the ESP's RMS error near X; on X40
+# C-X those give Cl 1.10/+1.06, Br 1.54/+1.54, I 2.23/+2.23 -- better than plain GAFF2, worse than the values
+# below for Cl and Br, so the values below stay until a fit that also sees interaction energies says otherwise.
 EXTRA_POINTS = {"Cl": (1.64, 0.05), "Br": (1.84, 0.075), "I": (2.20, 0.10)}  # Å from X, charge e
 EP_METHOD = "GAFF2-EP"
 IMPLICIT_SOLVENTS = {"OBC2": ("OBC2", "mbondi2"), "GBN2": ("GBn2", "mbondi3")}  # OpenMM name, parmed radii

@@ -268,6 +268,7 @@ class PySCFDFTHarness(Harness):
         "counterpoise": True,  # interaction_energy: Boys-Bernardi
         "uncorrected": True,  # ... and the monomers in their own basis too
         "mk_density": 1.0,  # properties: Merz-Kollman points per Å^2
+        "keep_esp_points": False,  # properties: the MK points and V there in the artifacts
         "isovalue": 1e-3,  # esp: the density isosurface (au)
         "esp_directions": 200,  # esp: rays per atom
         "fmax_ev_angstrom": 0.02,  # optimize (ASE BFGS)
@@ -432,8 +433,9 @@ class PySCFDFTHarness(Harness):
         dip = np.asarray(mf.dip_moment(unit="Debye", verbose=0), float)
         quad = _traceless_quadrupole(mol, dm)
         mulliken = np.asarray(mf.mulliken_pop(verbose=0)[1], float)
-        esp_q, rrms = merz_kollman_charges(mol, dm, [s for f in frags for s in f.symbols],
-                                          density_per_a2=float(self.settings(spec)["mk_density"]))
+        symbols = [s for f in frags for s in f.symbols]
+        points = merz_kollman_points(mol, symbols, float(self.settings(spec)["mk_density"]))
+        esp_q, rrms, v = merz_kollman_charges(mol, dm, symbols, points_bohr=points)
         values = {
             "energy_kcal_mol": (float(mf.e_tot) + e_disp) * KCAL_PER_HARTREE,
             "dipole_debye": dip.tolist(),
@@ -447,7 +449,10 @@ class PySCFDFTHarness(Harness):
             "scf_strategy": run.strategy,
             "device": run.device,
         }
-        return Outcome(values=values, converged=True, warnings=run.warnings)
+        artifacts = {}
+        if self.settings(spec)["keep_esp_points"]:  # for fitting a force field's charges to this ESP
+            artifacts = {"esp_points_angstrom": (points / BOHR_PER_ANGSTROM).tolist(), "esp_potential_au": v.tolist()}
+        return Outcome(values=values, converged=True, warnings=run.warnings, artifacts=artifacts)
 
     def task_polarizability(self, spec: CalcSpec) -> Outcome:
         """Static dipole polarisability (Å^3), analytic: one SCF, then the coupled-perturbed (CPHF/CPKS)
@@ -614,10 +619,10 @@ def _traceless_quadrupole(mol, dm) -> np.ndarray:
     return theta * BUCKINGHAM_PER_AU
 
 
-def merz_kollman_charges(mol, dm, symbols: Sequence[str], density_per_a2: float = 1.0,
-                         scales=(1.4, 1.6, 1.8, 2.0)) -> tuple[np.ndarray, float]:
-    """Merz-Kollman ESP charges: V on shells at 1.4-2.0 x the MK radii, least-squares
-    fit of atom-centred charges with the total charge fixed. Returns (charges, RRMS)."""
+def merz_kollman_points(mol, symbols: Sequence[str], density_per_a2: float = 1.0,
+                        scales=(1.4, 1.6, 1.8, 2.0)) -> np.ndarray:
+    """The Merz-Kollman fitting points (bohr): shells at 1.4-2.0 x the MK radii, each point
+    outside every atom's shell of the same scale."""
     xyz = mol.atom_coords()  # bohr
     radii = np.array([_MK_RADII.get(s, _vdw(s)) for s in symbols]) * BOHR_PER_ANGSTROM
     pts = []
@@ -628,7 +633,15 @@ def merz_kollman_charges(mol, dm, symbols: Sequence[str], density_per_a2: float 
             shell = xyz[k] + rad * fibonacci_sphere(n)
             d = np.linalg.norm(shell[:, None, :] - xyz[None, :, :], axis=2)
             pts.append(shell[(d >= scale * radii[None, :] - 1e-9).all(axis=1)])
-    pts = np.vstack(pts)
+    return np.vstack(pts)
+
+
+def merz_kollman_charges(mol, dm, symbols: Sequence[str], density_per_a2: float = 1.0,
+                         points_bohr: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+    """Merz-Kollman ESP charges: least-squares fit of atom-centred charges to V on the MK points
+    (``merz_kollman_points`` unless given), the total charge fixed. Returns (charges, RRMS, V in Eh/e)."""
+    xyz = mol.atom_coords()
+    pts = merz_kollman_points(mol, symbols, density_per_a2) if points_bohr is None else points_bohr
     v = electrostatic_potential(mol, dm, pts)
     inv = 1.0 / np.linalg.norm(pts[:, None, :] - xyz[None, :, :], axis=2)
     n = len(symbols)
@@ -639,4 +652,4 @@ def merz_kollman_charges(mol, dm, symbols: Sequence[str], density_per_a2: float 
     rhs = np.concatenate([inv.T @ v, [total]])
     q = np.linalg.solve(a, rhs)[:n]
     rrms = float(np.sqrt(np.mean((inv @ q - v) ** 2) / np.mean(v ** 2)))
-    return q, rrms
+    return q, rrms, v

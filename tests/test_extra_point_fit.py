@@ -1,0 +1,79 @@
+"""The sigma-hole extra point fitted to an electrostatic potential (tiers.extra_point_fit)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tierchem.chem.molecule import Molecule
+from tierchem.tiers.extra_point_fit import EspSample, fit_extra_point
+from tierchem.tiers.harness import KCAL_PER_HARTREE
+from tierchem.tiers.pyscf_common import BOHR_PER_ANGSTROM
+
+
+def _shell_points(mol: Molecule, scale: float = 1.6, n: int = 200) -> np.ndarray:
+    """Points on a sphere around each atom at ``scale`` Å x 1.7, kept when outside the others' spheres."""
+    k = np.arange(n) + 0.5
+    phi, z = np.pi * (1 + 5 ** 0.5) * k, 1 - 2 * k / n
+    sphere = np.stack([np.sqrt(1 - z * z) * np.cos(phi), np.sqrt(1 - z * z) * np.sin(phi), z], axis=1)
+    pts = np.vstack([c + scale * 1.7 * sphere for c in mol.coords])
+    d = np.linalg.norm(pts[:, None, :] - mol.coords[None, :, :], axis=2)
+    return pts[(d >= scale * 1.7 - 1e-6).all(axis=1)]
+
+
+def _potential(charges: np.ndarray, sites: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    r = np.linalg.norm(pts[:, None, :] - sites[None, :, :], axis=2) * BOHR_PER_ANGSTROM
+    return (charges[None, :] / r).sum(axis=1)
+
+
+def test_recovers_the_extra_point_that_made_the_potential():
+    """A potential made by point charges with an extra point 1.90 Å beyond I carrying +0.085 e (taken from I):
+    the fit finds that site (a grid point) and charge, and leaves no residual; plain charges leave one."""
+    mol = Molecule.from_smiles("CI", name="iodomethane")
+    c, x = mol.symbols.index("C"), mol.symbols.index("I")
+    charges = np.array([{"C": -0.2, "I": -0.1, "H": 0.1}[s] for s in mol.symbols])
+    axis = (mol.coords[x] - mol.coords[c]) / np.linalg.norm(mol.coords[x] - mol.coords[c])
+    moved = charges.copy()
+    moved[x] -= 0.085
+    pts = _shell_points(mol)
+    v = _potential(np.append(moved, 0.085), np.vstack([mol.coords, mol.coords[x] + 1.90 * axis]), pts)
+    fit = fit_extra_point([EspSample(mol, charges, pts, v)], "I")
+    assert fit.distance_angstrom == pytest.approx(1.90, abs=1e-9)
+    assert fit.charge_e == pytest.approx(0.085, abs=1e-9)
+    assert fit.rms_fitted_kcal_mol < 1e-6 < fit.rms_plain_kcal_mol
+    assert fit.molecules == ("iodomethane",) and fit.n_points > 0
+    with pytest.raises(ValueError, match="no C-bound Br"):
+        fit_extra_point([EspSample(mol, charges, pts, v)], "Br")
+
+
+@pytest.mark.slow  # a B3LYP/def2-SVP ESP and AM1-BCC charges (~20 s)
+def test_dft_potential_of_iodomethane_wants_a_positive_site():
+    """At B3LYP/def2-SVP CH3I has a positive sigma hole on the C-I axis (V_s,max > 0: Politzer, Murray, Clark,
+    PCCP 12, 7748 (2010)), which a single negative AM1-BCC charge on I cannot make: the fitted site is
+    positive and lowers the RMS error of V around I."""
+    from tierchem.tiers.amber import parameters
+    from tierchem.tiers.catalogue import make_spec
+    from tierchem.tiers.compute import compute
+
+    mol = Molecule.from_smiles("CI", name="iodomethane")
+    spec = make_spec("properties", [mol], "dft").model_copy(update={"keywords": {"keep_esp_points": True}})
+    res = compute(spec, raise_error=True)
+    pts, v = np.array(res.artifacts["esp_points_angstrom"]), np.array(res.artifacts["esp_potential_au"])
+    assert len(pts) == len(v) > 100
+    # the stored MK charges reproduce V on the stored points to their own fit's RRMS
+    mk = _potential(np.array(res.values["esp_charges"]), mol.coords, pts)
+    assert np.sqrt(np.mean((mk - v) ** 2) / np.mean(v ** 2)) == pytest.approx(res.values["esp_fit_rrms"], rel=1e-6)
+    charges = np.array([a.charge for a in parameters(mol).structure.atoms])
+    fit = fit_extra_point([EspSample(mol, charges, pts, v)], "I")
+    assert fit.charge_e > 0 and fit.rms_fitted_kcal_mol < fit.rms_plain_kcal_mol
+    assert fit.rms_plain_kcal_mol == pytest.approx(
+        np.sqrt(np.mean((v - _potential(charges, mol.coords, pts))[_owned_by(mol, pts, "I")] ** 2)) * KCAL_PER_HARTREE,
+        rel=1e-9)
+
+
+def _owned_by(mol: Molecule, pts: np.ndarray, symbol: str) -> np.ndarray:
+    from tierchem.chem.elements import bondi_vdw_radius
+
+    radii = np.array([bondi_vdw_radius(s) for s in mol.symbols])
+    owner = np.argmin(np.linalg.norm(pts[:, None, :] - mol.coords[None, :, :], axis=2) / radii, axis=1)
+    return np.array([mol.symbols[o] == symbol for o in owner])
