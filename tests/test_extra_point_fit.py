@@ -6,24 +6,17 @@ import numpy as np
 import pytest
 
 from tierchem.chem.molecule import Molecule
-from tierchem.tiers.extra_point_fit import EspSample, fit_extra_point
+from tierchem.tiers.extra_point_fit import EspSample, fit_extra_point, point_charge_potential as _potential
 from tierchem.tiers.harness import KCAL_PER_HARTREE
-from tierchem.tiers.pyscf_common import BOHR_PER_ANGSTROM
 
 
 def _shell_points(mol: Molecule, scale: float = 1.6, n: int = 200) -> np.ndarray:
     """Points on a sphere around each atom at ``scale`` Å x 1.7, kept when outside the others' spheres."""
-    k = np.arange(n) + 0.5
-    phi, z = np.pi * (1 + 5 ** 0.5) * k, 1 - 2 * k / n
-    sphere = np.stack([np.sqrt(1 - z * z) * np.cos(phi), np.sqrt(1 - z * z) * np.sin(phi), z], axis=1)
-    pts = np.vstack([c + scale * 1.7 * sphere for c in mol.coords])
+    from tierchem.tiers.dft import fibonacci_sphere
+
+    pts = np.vstack([c + scale * 1.7 * fibonacci_sphere(n) for c in mol.coords])
     d = np.linalg.norm(pts[:, None, :] - mol.coords[None, :, :], axis=2)
     return pts[(d >= scale * 1.7 - 1e-6).all(axis=1)]
-
-
-def _potential(charges: np.ndarray, sites: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    r = np.linalg.norm(pts[:, None, :] - sites[None, :, :], axis=2) * BOHR_PER_ANGSTROM
-    return (charges[None, :] / r).sum(axis=1)
 
 
 def test_recovers_the_extra_point_that_made_the_potential():

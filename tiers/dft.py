@@ -435,7 +435,7 @@ class PySCFDFTHarness(Harness):
         mulliken = np.asarray(mf.mulliken_pop(verbose=0)[1], float)
         symbols = [s for f in frags for s in f.symbols]
         points = merz_kollman_points(mol, symbols, float(self.settings(spec)["mk_density"]))
-        esp_q, rrms, v = merz_kollman_charges(mol, dm, symbols, points_bohr=points)
+        esp_q, rrms, v = merz_kollman_charges(mol, dm, points)
         values = {
             "energy_kcal_mol": (float(mf.e_tot) + e_disp) * KCAL_PER_HARTREE,
             "dipole_debye": dip.tolist(),
@@ -636,15 +636,13 @@ def merz_kollman_points(mol, symbols: Sequence[str], density_per_a2: float = 1.0
     return np.vstack(pts)
 
 
-def merz_kollman_charges(mol, dm, symbols: Sequence[str], density_per_a2: float = 1.0,
-                         points_bohr: np.ndarray | None = None) -> tuple[np.ndarray, float, np.ndarray]:
-    """Merz-Kollman ESP charges: least-squares fit of atom-centred charges to V on the MK points
-    (``merz_kollman_points`` unless given), the total charge fixed. Returns (charges, RRMS, V in Eh/e)."""
+def merz_kollman_charges(mol, dm, pts: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Merz-Kollman ESP charges: least-squares fit of atom-centred charges to V on the points (bohr,
+    :func:`merz_kollman_points`), the total charge fixed. Returns (charges, RRMS, V in Eh/e)."""
     xyz = mol.atom_coords()
-    pts = merz_kollman_points(mol, symbols, density_per_a2) if points_bohr is None else points_bohr
     v = electrostatic_potential(mol, dm, pts)
     inv = 1.0 / np.linalg.norm(pts[:, None, :] - xyz[None, :, :], axis=2)
-    n = len(symbols)
+    n = len(xyz)
     total = float(mol.charge)
     a = np.zeros((n + 1, n + 1))
     a[:n, :n] = inv.T @ inv

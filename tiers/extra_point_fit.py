@@ -49,14 +49,19 @@ class ExtraPointFit:
     molecules: tuple[str, ...]
 
 
+def point_charge_potential(charges: np.ndarray, sites_angstrom: np.ndarray, points_angstrom: np.ndarray) -> np.ndarray:
+    """V (Eh/e) of point charges (e) at ``sites_angstrom``, at each of ``points_angstrom``."""
+    r = np.linalg.norm(points_angstrom[:, None, :] - sites_angstrom[None, :, :], axis=2) * BOHR_PER_ANGSTROM
+    return (np.asarray(charges, float)[None, :] / r).sum(axis=1)
+
+
 def _halogen_terms(sample: EspSample, halogen: str):
     """Per site of ``halogen``: the points that belong to it, and the data the fit needs there."""
     mol, pts = sample.molecule, np.asarray(sample.points_angstrom, float)
     radii = np.array([bondi_vdw_radius(s) for s in mol.symbols])
     owner = np.argmin(np.linalg.norm(pts[:, None, :] - mol.coords[None, :, :], axis=2) / radii[None, :], axis=1)
-    base = (np.asarray(sample.charges, float)[None, :]
-            / (np.linalg.norm(pts[:, None, :] - mol.coords[None, :, :], axis=2) * BOHR_PER_ANGSTROM)).sum(axis=1)
-    residual = np.asarray(sample.potential_au, float) - base  # reference minus plain force field
+    # reference minus plain force field
+    residual = np.asarray(sample.potential_au, float) - point_charge_potential(sample.charges, mol.coords, pts)
     terms = []
     for c, x, *_ in halogen_extra_point_sites([mol]):
         if mol.symbols[x] != halogen:
@@ -70,7 +75,8 @@ def _halogen_terms(sample: EspSample, halogen: str):
 def fit_extra_point(samples: Sequence[EspSample], halogen: str,
                     distances: Sequence[float] = DISTANCE_GRID_ANGSTROM) -> ExtraPointFit:
     """The ``(d, q)`` for ``halogen`` that best reproduces the samples' reference ESP around it."""
-    terms = [t for s in samples for t in _halogen_terms(s, halogen)]
+    per_sample = [(s.molecule.label, _halogen_terms(s, halogen)) for s in samples]
+    terms = [t for _, ts in per_sample for t in ts]
     if not terms:
         raise ValueError(f"no C-bound {halogen} in the samples")
     res_all = np.concatenate([r for _, r, _, _ in terms])
@@ -87,4 +93,4 @@ def fit_extra_point(samples: Sequence[EspSample], halogen: str,
     sse, d, q = best
     return ExtraPointFit(halogen, d, q, float(np.sqrt(np.mean(res_all ** 2))) * KCAL_PER_HARTREE,
                          float(np.sqrt(sse / len(res_all))) * KCAL_PER_HARTREE, int(len(res_all)),
-                         tuple(s.molecule.label for s in samples if _halogen_terms(s, halogen)))
+                         tuple(label for label, ts in per_sample if ts))
