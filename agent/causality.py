@@ -11,6 +11,10 @@ pair A, B (:func:`pair_verdict`):
 - both survive: *independent* contributions;
 - neither, or nothing known: the evidence does *not decide*.
 
+A counterfactual that removes the tested cause's feature as well as its own (2-hydroxypyridine's donor
+methylated is 2-methoxypyridine, which has no other tautomer either; chem.counterfactuals.removes_also)
+cannot tell the two apart: that test is *untestable*, never "vanished".
+
 The template priors (:data:`PRIORS`, and a hypothesis's ``mechanism_of``) choose which pairs to test
 first and how a mechanism is worded; the verdict rests on the numbers alone, and says when it overturned
 the prior.
@@ -28,7 +32,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from ..chem.counterfactuals import Counterfactual, NoCounterfactual, counterfactual
+from ..chem.counterfactuals import Counterfactual, NoCounterfactual, counterfactual, removes_also
 from .evidence import NOT_SEPARATE_Z, SEPARATES_Z, best_evidence, compare
 from .observables import (TIER_LEVEL, NotApplicable, estimate_seconds, is_packing_energy, is_structural,
                           observable, specs_for)
@@ -61,7 +65,7 @@ def pair_verdict(a: str, b: str, b_without_a: bool | None, a_without_b: bool | N
     """The verdict on causes ``a`` and ``b`` from whether each one's separation survives the other's
     removal (True: survives, above 1 sigma; False: gone; None: not known)."""
     if b_without_a is False and a_without_b is not False:
-        one_way = "" if a_without_b else f" (tested one way: {a}'s observable is not defined on {b}'s counterfactual)"
+        one_way = "" if a_without_b else f" (tested one way: {a}'s observable could not be tested on {b}'s counterfactual)"
         return PairOutcome("consequence", a, b, f"{b}'s separation vanishes when {a}'s feature is removed, "
                                                 f"while {a}'s survives{one_way}: {b} acts through {a}")
     if a_without_b is False and b_without_a is not False:
@@ -164,6 +168,7 @@ def one_test(v: InvestigationView, removed: Hypothesis, tested: Hypothesis, stor
         cf = counterfactual(removed.category, target.mol())
         t = t.model_copy(update={"changes": cf.changes, "keeps": cf.keeps})
         cf_spec(e.observable, cf, e.tier)
+        both = removes_also(cf, tested.category, target.mol())
     except NotApplicable as na:
         if na.value is None:
             return t.model_copy(update={"status": "untestable", "note": str(na)})
@@ -172,6 +177,10 @@ def one_test(v: InvestigationView, removed: Hypothesis, tested: Hypothesis, stor
         return t.model_copy(update={"status": "untestable", "note": str(no)})
     except Exception as exc:  # a builder that cannot handle this molecule
         return t.model_copy(update={"status": "failed", "note": f"could not build the counterfactual: {exc}"})
+    if both is not None:  # its observable would vanish with its own feature, not through the removed one
+        return t.model_copy(update={"status": "untestable", "note": (
+            f"removing {removed.id}'s feature ({cf.changes}) removes {tested.id}'s as well ({both}): this "
+            "counterfactual cannot tell them apart")})
     ref = next((r for r in v.results if r.id == result_id(e.observable, e.tier, t.molecule)), None)
     if ref is None:
         return t

@@ -38,6 +38,7 @@ from ..tiers.store import ResultStore
 from . import background as bgq
 from . import causality, model_contact
 from . import conclusion as concl
+from .crystal_facts import apply_checks
 from .evidence import judge
 from .hypotheses import screen
 from .inbox import read_inbox
@@ -132,6 +133,7 @@ def hypothesise(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     except Exception as exc:  # the planner's own fallback failed too: go on with the library
         log.warning("hypothesis proposals failed: %s", exc)
     hyps = hyps + list(extra)
+    apply_checks(hyps, v.crystal)  # the crystal's pair energies are in hand from intake, whatever the budget
     text = [f"I hold {len(hyps)} hypotheses: " + "; ".join(
         f"{h.id} ({h.kind}{', ' + h.status if h.status != 'open' else ''})" for h in hyps) + "."]
     text += [f"Skipped {n}" for n in screening.not_applicable]

@@ -250,3 +250,20 @@ def counterfactual(category: str, m: Molecule) -> Counterfactual:
     if category in WHOLE_MOLECULE:
         raise NoCounterfactual(f"{category} is a property of the whole molecule: no feature to remove alone")
     raise NoCounterfactual(f"no counterfactual builder for {category!r}")
+
+
+def removes_also(cf: Counterfactual, category: str, original: Molecule) -> str | None:
+    """Why ``cf`` removes ``category``'s feature as well as its own (``original`` has the feature, the
+    counterfactual's molecule has none left to remove), or None when the feature survives or ``category``
+    has no removable feature. Such a counterfactual cannot tell the two causes apart."""
+    if category == cf.category or category not in BUILDERS:
+        return None
+    try:
+        BUILDERS[category](original)
+    except NoCounterfactual:
+        return None  # nothing of it to lose
+    try:
+        BUILDERS[category](cf.molecule)
+    except NoCounterfactual as gone:
+        return str(gone)
+    return None

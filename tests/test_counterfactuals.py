@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from tierchem.chem.counterfactuals import (NoCounterfactual, break_intramolecular_hbond, counterfactual,
-                                           methylate_donors, open_rotamers, perfluorinate_ring, replace_halogen)
+                                           methylate_donors, open_rotamers, perfluorinate_ring, removes_also,
+                                           replace_halogen)
 from tierchem.chem.hbonds import is_hbonded
 from tierchem.chem.molecule import Molecule
 
@@ -75,3 +76,19 @@ def test_other_tautomer_and_whole_molecule_properties():
             counterfactual(category, Molecule.from_smiles("c1ccccc1O"))
     with pytest.raises(NoCounterfactual):
         replace_halogen(Molecule.from_smiles("c1ccccc1"))
+
+
+def test_a_counterfactual_that_removes_a_second_feature_says_so(salicylaldehyde):
+    """2-pyridone's donor methylated is 2-methoxypyridine, which has no other tautomer: that counterfactual
+    removes the tautomerism too, so it cannot tell the two apart (the hydroxypyridine benchmark series);
+    its other tautomer, 2-hydroxypyridine, keeps a donor to methylate. Salicylaldehyde's methylated donor
+    loses its intramolecular H-bond too; its rotated O-H keeps the donor."""
+    pyridone = Molecule.from_smiles("O=c1cccc[nH]1")
+    methylated = counterfactual("hbond_motif", pyridone)
+    assert "no sensible alternative tautomer" in removes_also(methylated, "tautomerism", pyridone)
+    assert removes_also(counterfactual("tautomerism", pyridone), "hbond_motif", pyridone) is None
+    assert removes_also(methylate_donors(salicylaldehyde), "intramolecular_hbond", salicylaldehyde) is not None
+    assert removes_also(break_intramolecular_hbond(salicylaldehyde), "hbond_motif", salicylaldehyde) is None
+    # a whole-molecule property has no feature to lose, and a feature the original lacks is not lost
+    assert removes_also(methylated, "dipole_antiparallel", pyridone) is None
+    assert removes_also(methylated, "halogen_bond", pyridone) is None
