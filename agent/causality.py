@@ -167,8 +167,9 @@ def one_test(v: InvestigationView, removed: Hypothesis, tested: Hypothesis, stor
     try:
         cf = counterfactual(removed.category, target.mol())
         t = t.model_copy(update={"changes": cf.changes, "keeps": cf.keeps})
-        cf_spec(e.observable, cf, e.tier)
-        both = removes_also(cf, tested.category, target.mol())
+        both = removes_also(cf, tested.category, target.mol())  # before its value, which may read "absent"
+        if both is None:
+            cf_spec(e.observable, cf, e.tier)
     except NotApplicable as na:
         if na.value is None:
             return t.model_copy(update={"status": "untestable", "note": str(na)})
@@ -204,8 +205,17 @@ def energy_stake(h: Hypothesis, hypotheses: list[Hypothesis], evidence: list[Evi
     names += [u.observable for m in hypotheses if m.kind == "mechanism" and m.mechanism_of == h.id
               and m.status != "rejected" for u in m.observables]
     evs = [best_evidence(evidence, n) for n in dict.fromkeys(names) if is_packing_energy(n)]
-    evs = [e for e in evs if e is not None and e.adequate and e.verdict == "separates" and e.z]
-    return max(evs, key=lambda e: e.effect, default=None)
+    evs = [as_stake(e) for e in evs if e is not None and e.adequate and e.verdict == "separates" and e.z]
+    return max((e for e in evs if e.z > 0), key=lambda e: e.effect, default=None)
+
+
+def as_stake(e: Evidence) -> Evidence:
+    """``e`` with its effect over the analogs in the crystal's energy: an analog without the feature gains
+    nothing from it, so its value is 0 there, whatever convention ranked it (a missing tautomer reads as the
+    -25 kcal/mol cap, which is no energy of any crystal)."""
+    analogs = [0.0 if a.status == "absent" else a.value for a in e.analogs if a.value is not None]
+    effect, z, _ = compare(e.target.value, analogs, e.sigma, e.direction)
+    return e.model_copy(update={"effect": effect, "z": z})
 
 
 def weigh(a: Hypothesis, b: Hypothesis, hypotheses: list[Hypothesis],

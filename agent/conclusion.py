@@ -140,13 +140,20 @@ def _show_value(value: float | None, unit: str) -> str:
 
 def cap_for_causal_link(c: Conclusion, root: Hypothesis) -> None:
     """The causal link is a link of the argument too: while the counterfactuals leave undecided whether
-    another supported cause explains the root, the root is at most "medium"."""
-    open_links = [next(x for x in p.pair if x != root.id) for p in c.cause_and_consequence
-                  if root.id in p.pair and p.verdict == "undecided"]
-    if open_links and c.confidence == "high":
+    another supported cause explains the root, the root is at most "medium" when it is clearly worth more in
+    the crystal's energy (``larger``), and at most "low" when nothing but the separate verdicts chose it."""
+    undecided = [p for p in c.cause_and_consequence if root.id in p.pair and p.verdict == "undecided"]
+    rivals = {next(x for x in p.pair if x != root.id): p.larger == root.id for p in undecided}
+    unweighed = ", ".join(r for r, weighed in rivals.items() if not weighed)
+    if unweighed and c.confidence in ("high", "medium"):
+        c.confidence = "low"
+        c.confidence_reason += (f"; capped at low: neither the counterfactuals nor the energies decide whether "
+                                f"{unweighed} explains {root.id} or follows from it")
+    elif rivals and c.confidence == "high":
         c.confidence = "medium"
         c.confidence_reason += (f"; capped at medium: the counterfactuals leave undecided whether "
-                                f"{', '.join(open_links)} explains {root.id} or follows from it")
+                                f"{', '.join(rivals)} explains {root.id} or follows from it (it is worth more in "
+                                "energy)")
 
 
 def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Evidence]:

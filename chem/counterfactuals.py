@@ -262,8 +262,8 @@ def removes_also(cf: Counterfactual, category: str, original: Molecule) -> str |
         BUILDERS[category](original)
     except NoCounterfactual:
         return None  # nothing of it to lose
-    try:
-        BUILDERS[category](cf.molecule)
+    try:  # named by its SMILES: the counterfactual keeps the original's name
+        BUILDERS[category](cf.molecule.model_copy(update={"name": cf.molecule.smiles}))
     except NoCounterfactual as gone:
         return str(gone)
     return None

@@ -108,16 +108,23 @@ def test_a_pair_no_consequence_links_is_weighed_in_energy():
     assert causal_verdicts(tests, hyps, close)[0].larger is None
 
 
-def test_an_undecided_causal_link_caps_the_root_at_medium():
+def test_an_undecided_causal_link_caps_the_root():
+    """Undecided by the counterfactuals: medium when the root is clearly worth more in energy, low when
+    nothing but the separate verdicts chose it (hydroxypyridine_vs_methoxy: the donor's and the tautomer's
+    counterfactuals are entangled and the tautomer energy is no packing energy)."""
     from tierchem.agent.conclusion import cap_for_causal_link
     from tierchem.agent.state import CausalPair, Conclusion
 
     hb = _hyps()[0]
+    pair = dict(id="p", pair=["dipole_antiparallel", hb.id], verdict="undecided")
     c = Conclusion(confidence="high", confidence_reason="the weakest link is x",
-                   cause_and_consequence=[CausalPair(id="p", pair=["dipole_antiparallel", hb.id],
-                                                     verdict="undecided")])
+                   cause_and_consequence=[CausalPair(**pair, larger=hb.id)])
     cap_for_causal_link(c, hb)
     assert c.confidence == "medium" and "dipole_antiparallel explains intramolecular_hbond" in c.confidence_reason
+    for start in ("high", "medium"):
+        c1 = Conclusion(confidence=start, cause_and_consequence=[CausalPair(**pair)])
+        cap_for_causal_link(c1, hb)
+        assert c1.confidence == "low" and "nor the energies" in c1.confidence_reason
     c2 = Conclusion(confidence="high", cause_and_consequence=[CausalPair(id="p", pair=["x", hb.id],
                                                                          verdict="independent")])
     cap_for_causal_link(c2, hb)
