@@ -154,6 +154,7 @@ def crystal_series(tmp_path_factory):
     return d
 
 
+@pytest.mark.slow  # ~90 s on 2 cores; the crystal facts in an investigation stay in make test (test_crystal_evidence)
 def test_crystal_facts_and_consistency(crystal_series):
     series = read_series(crystal_series)
     c = read_crystals(series)
@@ -194,6 +195,7 @@ def test_crystal_without_halogen_contacts_makes_halogen_bonding_inconsistent(tmp
     assert ck.status == "inconsistent" and "none" in ck.reason
 
 
+@pytest.mark.slow  # ~80 s on 2 cores; as above
 def test_investigation_with_cifs_reports_facts(crystal_series, tmp_path):
     """The crystal path end to end (tier 0 only): facts in the state, checks in the report, the corrupt CIF
     recorded and the run finished."""

@@ -70,6 +70,7 @@ def test_missing_engine_is_skipped_with_a_reason(tmp_path, monkeypatch):
     assert v.conclusion is not None
 
 
+@pytest.mark.slow  # ~140 s on 2 cores; the queue's survival of a kernel restart stays in make test (test_notebooks)
 def test_steering_queue_survives_reopen(iodo_series, tmp_path):
     run = tmp_path / "run"
     store = tmp_path / "store.sqlite"

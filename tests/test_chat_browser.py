@@ -102,6 +102,7 @@ def _local_only(route):
         route.abort()
 
 
+@pytest.mark.slow  # ~100 s on 2 cores (a whole run in the browser); the report's browser test stays in make test
 def test_chat_after_run_all_answers_and_shows_the_reading(lab):
     url, token, tmp = lab
     with sync_api.sync_playwright() as pw:

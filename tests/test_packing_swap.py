@@ -63,6 +63,7 @@ def test_a_molecule_in_its_own_packing_costs_nothing(x23, shared):
     assert store.get(sw.own.cache_key).spec.task == "lattice_energy"
 
 
+@pytest.mark.slow  # ~70 s on 2 cores (four relaxed swaps); the swap's own-packing identity stays in make test
 def test_each_molecule_prefers_its_own_observed_packing(x23, shared):
     store = shared
     # GAFF2/AM1-BCC, measured here: benzene in naphthalene's packing +3.0 (Coulomb +1.5),

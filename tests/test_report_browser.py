@@ -94,6 +94,7 @@ def crystal_report(tmp_path_factory, x23_series) -> Path:
         return inv.report("html")
 
 
+@pytest.mark.slow  # ~90 s on 2 cores (a crystal investigation); the report's browser test stays in make test
 def test_crystal_section_renders_frameworks_and_fingerprints(crystal_report, tmp_path):
     page = crystal_report.read_text()
     for alt in ("Energy framework of naphthalene", "Energy framework of benzene", "Hirshfeld surface fingerprints"):
