@@ -248,6 +248,9 @@ def causal_verdicts(tests: list[CausalTest], hypotheses: list[Hypothesis],
             why = other.status if other is not None else "missing"
             o = PairOutcome("undecided", None, None, f"{o.consequence}'s separation vanishes without {o.root}'s "
                                                      f"feature, but {o.root}'s own test is {why}: not decided yet")
+        untestable = [t.note for t in (ab, ba) if t is not None and t.status == "untestable" and t.note]
+        if untestable and o.verdict != "consequence":
+            o = o._replace(reason=o.reason + "; " + "; ".join(untestable))
         prior = prior_root(a, b)
         stand = "none" if prior is None or o.root is None else ("agrees" if prior == o.root else "overturned")
         larger, weighed = (None, "") if o.verdict == "consequence" else weigh(a, b, hypotheses, list(evidence))

@@ -138,10 +138,11 @@ def _show_value(value: float | None, unit: str) -> str:
     return "no value" if value is None else f"{value:.3g} {unit}".strip()
 
 
-def cap_for_causal_link(c: Conclusion, root: Hypothesis) -> None:
+def cap_for_causal_link(c: Conclusion, root: Hypothesis) -> str:
     """The causal link is a link of the argument too: while the counterfactuals leave undecided whether
     another supported cause explains the root, the root is at most "medium" when it is clearly worth more in
-    the crystal's energy (``larger``), and at most "low" when nothing but the separate verdicts chose it."""
+    the crystal's energy (``larger``), and at most "low" when nothing but the separate verdicts chose it.
+    Returns the rivals when that lowered it to "low" (else "")."""
     undecided = [p for p in c.cause_and_consequence if root.id in p.pair and p.verdict == "undecided"]
     rivals = {next(x for x in p.pair if x != root.id): p.larger == root.id for p in undecided}
     unweighed = ", ".join(r for r, weighed in rivals.items() if not weighed)
@@ -149,11 +150,13 @@ def cap_for_causal_link(c: Conclusion, root: Hypothesis) -> None:
         c.confidence = "low"
         c.confidence_reason += (f"; capped at low: neither the counterfactuals nor the energies decide whether "
                                 f"{unweighed} explains {root.id} or follows from it")
-    elif rivals and c.confidence == "high":
+        return unweighed
+    if rivals and c.confidence == "high":
         c.confidence = "medium"
         c.confidence_reason += (f"; capped at medium: the counterfactuals leave undecided whether "
                                 f"{', '.join(rivals)} explains {root.id} or follows from it (it is worth more in "
                                 "energy)")
+    return ""
 
 
 def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Evidence]:
@@ -176,7 +179,7 @@ def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Ev
     c.confidence = weaker(cal.level, _level(root.confidence))  # observed-crystal checks lower the number too
     c.confidence_reason = cal.reason + ("" if c.confidence == cal.level else
                                         "; lowered further by the observed crystal facts")
-    cap_for_causal_link(c, root)
+    unranked = cap_for_causal_link(c, root)
     reopened = model_contact.doubt(v)
     if reopened and c.confidence == "high":  # the gold-standard check reopens a verdict it contradicts
         c.confidence, c.confidence_reason = "medium", c.confidence_reason + f"; reopened: {reopened}"
@@ -185,6 +188,10 @@ def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Ev
                                                        frozenset(e.observable for e in cal.used
                                                                  if link_level(e) == "high"))
                                   or deciding_calculation(root, v))
+    if unranked:  # the weakest link is the causal one: what decides it is a molecule, not a higher tier
+        c.deciding_calculation = (f"a molecule with {root.id}'s feature but not {unranked}'s, or the reverse (the "
+                                  "counterfactuals on the target cannot separate them; the proposals are ranked by "
+                                  "how well they tell the hypotheses apart)")
     c.predictions = _predictions(root, cal, mech_evs, target)
     return list({e.id: e for e in [*cal.used, *cal.independent, *mech_evs]}.values())
 

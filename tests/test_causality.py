@@ -123,8 +123,9 @@ def test_an_undecided_causal_link_caps_the_root():
     assert c.confidence == "medium" and "dipole_antiparallel explains intramolecular_hbond" in c.confidence_reason
     for start in ("high", "medium"):
         c1 = Conclusion(confidence=start, cause_and_consequence=[CausalPair(**pair)])
-        cap_for_causal_link(c1, hb)
+        assert cap_for_causal_link(c1, hb) == "dipole_antiparallel"
         assert c1.confidence == "low" and "nor the energies" in c1.confidence_reason
+    assert cap_for_causal_link(Conclusion(confidence="low", cause_and_consequence=[CausalPair(**pair)]), hb) == ""
     c2 = Conclusion(confidence="high", cause_and_consequence=[CausalPair(id="p", pair=["x", hb.id],
                                                                          verdict="independent")])
     cap_for_causal_link(c2, hb)
