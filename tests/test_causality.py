@@ -130,3 +130,20 @@ def test_an_undecided_causal_link_caps_the_root():
                                                                          verdict="independent")])
     cap_for_causal_link(c2, hb)
     assert c2.confidence == "high"
+
+
+def test_an_absent_feature_weighs_nothing_in_energy():
+    """hydroxypyridine_vs_methoxy (tierchem's tier-3 numbers, benchmark run of 2026-12-04): the analogs have
+    no other tautomer and read the -25 kcal/mol cap, a ranking convention; weighed in the crystal's energy
+    they gain 0 from it, so the tautomer's stake is the target's own 5.24 kcal/mol, not 30.2."""
+    from tierchem.agent.causality import as_stake
+    from tierchem.agent.observables import TAUTOMER_CAP_KCAL_MOL
+
+    absent = [ValueRef(molecule=f"a{i}", value=-TAUTOMER_CAP_KCAL_MOL, status="absent") for i in range(2)]
+    e = make_evidence("tautomer_energy_polar", 3, "kcal/mol", "higher", ValueRef(molecule="t", value=5.24),
+                      absent, 1.0, True, "")
+    assert e.effect == pytest.approx(30.24)
+    stake = as_stake(e)
+    assert stake.effect == pytest.approx(5.24) and stake.z == pytest.approx(5.24 / 2 ** 0.5)
+    measured = _ev("hbond_network_energy", 3, -8.18, [0.0, 0.0], 0.35, "lower")  # computed values stay
+    assert as_stake(measured).effect == pytest.approx(measured.effect)
