@@ -65,7 +65,8 @@ def pair_verdict(a: str, b: str, b_without_a: bool | None, a_without_b: bool | N
     """The verdict on causes ``a`` and ``b`` from whether each one's separation survives the other's
     removal (True: survives, above 1 sigma; False: gone; None: not known)."""
     if b_without_a is False and a_without_b is not False:
-        one_way = "" if a_without_b else f" (tested one way: {a}'s observable could not be tested on {b}'s counterfactual)"
+        one_way = "" if a_without_b else (f" (tested one way: {a}'s observable could not be tested on {b}'s "
+                                          "counterfactual)")
         return PairOutcome("consequence", a, b, f"{b}'s separation vanishes when {a}'s feature is removed, "
                                                 f"while {a}'s survives{one_way}: {b} acts through {a}")
     if a_without_b is False and b_without_a is not False:
@@ -164,10 +165,11 @@ def one_test(v: InvestigationView, removed: Hypothesis, tested: Hypothesis, stor
     t = CausalTest(id=tid, removed=removed.id, tested=tested.id, observable=e.observable, tier=e.tier, unit=e.unit,
                    direction=e.direction, molecule=cf_label(target.name, removed.category), target=e.target.value,
                    analogs=e.analogs, sigma=e.sigma, z_target=e.z)
+    mol = target.mol()
     try:
-        cf = counterfactual(removed.category, target.mol())
+        cf = counterfactual(removed.category, mol)
         t = t.model_copy(update={"changes": cf.changes, "keeps": cf.keeps})
-        both = removes_also(cf, tested.category, target.mol())  # before its value, which may read "absent"
+        both = removes_also(cf, tested.category, mol)  # before its value, which may read "absent"
         if both is None:
             cf_spec(e.observable, cf, e.tier)
     except NotApplicable as na:

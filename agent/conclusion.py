@@ -183,15 +183,15 @@ def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Ev
     reopened = model_contact.doubt(v)
     if reopened and c.confidence == "high":  # the gold-standard check reopens a verdict it contradicts
         c.confidence, c.confidence_reason = "medium", c.confidence_reason + f"; reopened: {reopened}"
-    if c.confidence != "high":
-        c.deciding_calculation = (deciding_calculation(root, v, HIGH_TIER if c.confidence != "undetermined" else 0,
-                                                       frozenset(e.observable for e in cal.used
-                                                                 if link_level(e) == "high"))
-                                  or deciding_calculation(root, v))
     if unranked:  # the weakest link is the causal one: what decides it is a molecule, not a higher tier
         c.deciding_calculation = (f"a molecule with {root.id}'s feature but not {unranked}'s, or the reverse (the "
                                   "counterfactuals on the target cannot separate them; the proposals are ranked by "
                                   "how well they tell the hypotheses apart)")
+    elif c.confidence != "high":
+        c.deciding_calculation = (deciding_calculation(root, v, HIGH_TIER if c.confidence != "undetermined" else 0,
+                                                       frozenset(e.observable for e in cal.used
+                                                                 if link_level(e) == "high"))
+                                  or deciding_calculation(root, v))
     c.predictions = _predictions(root, cal, mech_evs, target)
     return list({e.id: e for e in [*cal.used, *cal.independent, *mech_evs]}.values())
 

@@ -141,14 +141,16 @@ def test_support_cap_is_the_low_evidence_cap():
 def test_investigation_uses_crystal_pair_energies(urea_benzene, tmp_path):
     """The whole loop (built-in planner, tier cap 1): the pair energies are in the state with their keys,
     equal a direct crystal_report's, move the hypotheses, and the report's crystal section shows them.
-    The run's store is the default one (TIERCHEM_CACHE_DIR, per test), which read_crystals also uses."""
+    The run's store is the default one (TIERCHEM_CACHE_DIR, per test), which read_crystals also uses. The
+    budget is one the crystal step can use up (CI, 2026-12-03: no analyse ran), so the crystal's verdict
+    must not wait for analyse."""
     from tierchem.agent.crystal_facts import crystal_figures
     from tierchem.agent.report import crystal_section
     from tierchem.agent.session import Investigation
 
     run = tmp_path / "run"
     with Investigation.create(urea_benzene, "Why does urea pack differently from benzene?", run, tier_cap=1,
-                              cpu_budget_s=60) as inv:
+                              cpu_budget_s=15) as inv:
         v = inv.run()
         store = inv.store
     c = v.crystal
