@@ -64,6 +64,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from .packing_facts import CLEAR_SIGMAS, NEGLIGIBLE_SIGMAS
 from .state import (ContactEnergy, CrystalCheck, CrystalEnergyCheck, CrystalFacts, CrystalPairEnergies, Hypothesis,
                     Series)
 
@@ -77,8 +78,6 @@ CRYSTAL_BUDGET_S = 120.0                 # wall time for all crystals' pair ener
 # |pair sum - X23b| on benzene, urea, acetic acid, naphthalene (benchmarks/crystal_x23.py): GAFF2
 # 0.69, 2.77, 4.50, 0.06 -> 2.0; GFN1-xTB 1.53, 2.29, 3.24, 1.22 -> 2.1. A part errs no more than the whole.
 SIGMA_CONTACT_KCAL_MOL = {1: 2.0, 2: 2.1}
-CLEAR_SIGMAS = 2.0                       # a clear share, and a clear difference from the analogs: 2σ
-NEGLIGIBLE_SIGMAS = 0.5                  # "carries ~nothing": above -σ/2
 SUPPORT_STEP = 0.1                       # confidence a clear crystal share adds...
 SUPPORT_CAP = 0.45                       # ...up to agent.evidence.LEVEL_CAP["low"] (tiers 1-2)
 # contact class -> the observable of the adequacy table whose tier notes judge its pair energies

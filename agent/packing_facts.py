@@ -37,8 +37,8 @@ SWAP_BUDGET_S = 180.0          # wall time for all swaps (each ~5-20 s on 2 busy
 # X23b by 2.0 kcal/mol on average (benzene, urea, acetic acid, naphthalene; benchmarks/crystal_x23.py); the
 # errors of one molecule in two packings partly cancel, so taking the whole 2.0 is conservative.
 SIGMA_SWAP_KCAL_MOL = 2.0
-CLEAR_SIGMAS = 2.0
-FITS_SIGMAS = 0.5
+CLEAR_SIGMAS = 2.0        # a clear difference (a crystal share, a packing penalty): 2σ
+NEGLIGIBLE_SIGMAS = 0.5   # carries ~nothing (a share above -σ/2; a penalty under σ/2 'fits')
 SWAP_CATEGORIES = ("shape_sterics",)
 
 
@@ -105,16 +105,16 @@ def swap_check(h: Hypothesis, c: CrystalFacts | None) -> CrystalEnergyCheck:
     said = "; ".join(f"in {s.packing}'s {s.penalty_kcal_mol:+.2f}" + (
         "" if s.steric_kcal_mol is None else f" (van der Waals and strain {s.steric_kcal_mol:+.2f})") for s in mine)
     where = f"{c.target}'s swap penalties at {mine[0].method}: {said} kcal/mol per molecule"
-    fits = [s for s in mine if s.penalty_kcal_mol < FITS_SIGMAS * sig]
+    fits = [s for s in mine if s.penalty_kcal_mol < NEGLIGIBLE_SIGMAS * sig]
     if fits:
         return CrystalEnergyCheck(status="carries_nothing", **base, reason=(
-            f"{where}: it fits {', '.join(s.packing for s in fits)}'s packing within σ/2 = {FITS_SIGMAS * sig:.1f}, "
+            f"{where}: it fits {', '.join(s.packing for s in fits)}'s packing within σ/2 = {NEGLIGIBLE_SIGMAS * sig:.1f}, "
             "so its shape does not keep it out of the analogs' packing"))
     steric = [s.steric_kcal_mol for s in mine]
-    if all(v is not None and v < FITS_SIGMAS * sig for v in steric):
+    if all(v is not None and v < NEGLIGIBLE_SIGMAS * sig for v in steric):
         return CrystalEnergyCheck(status="carries_nothing", **base, reason=(
             f"{where}: the penalty is electrostatic; its van der Waals and strain part is under σ/2 = "
-            f"{FITS_SIGMAS * sig:.1f} in every analog's packing, so the misfit is not one of shape"))
+            f"{NEGLIGIBLE_SIGMAS * sig:.1f} in every analog's packing, so the misfit is not one of shape"))
     if all(s.penalty_kcal_mol >= CLEAR_SIGMAS * sig and s.steric_kcal_mol is not None
            and s.steric_kcal_mol >= max(CLEAR_SIGMAS * sig, s.coulomb_kcal_mol) for s in mine):
         return CrystalEnergyCheck(status="supports", **base, reason=(

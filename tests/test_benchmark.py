@@ -36,10 +36,12 @@ def test_x40_xtb(refdata):
 
 # X40 C-X entries, MAE/MSE kcal/mol against CCSD(T)/CBS (Rezac, Riley, Hobza, JCTC 8, 4285 (2012)); measured with
 # OpenMM 8.6.1, AmberTools 26.0.0, GAFF2 params v3 (the parmchk2 fix left them unchanged). Pins at 0.05 kcal/mol:
-# a change here moves the adequacy notes in agent/observables.py and the README.
+# a change here moves the adequacy notes in agent/observables.py and the README. GAFF2-EP's extra points are
+# fitted to these very entries (tiers.classical.EXTRA_POINTS), so its pins are in-sample regression figures; the
+# leave-one-out MAE (Cl 0.87, Br 0.42, I 0.67) is the one the notes quote.
 X40_C_BOUND = {
     "GAFF2/AM1-BCC": {"Cl": (9, 1.56, 1.52), "Br": (7, 3.37, 3.37), "I": (7, 5.50, 5.50)},
-    "GAFF2-EP": {"Cl": (9, 0.84, 0.80), "Br": (7, 0.39, 0.18), "I": (7, 2.08, -1.98)},
+    "GAFF2-EP": {"Cl": (9, 0.72, 0.56), "Br": (7, 0.35, 0.02), "I": (7, 0.49, 0.04)},
 }
 
 
