@@ -101,6 +101,17 @@ def rank_calculations(view: InvestigationView, tier: int, wanted: dict[str, list
     return sorted(out, key=lambda r: (not r.decisive, -r.worth / max(r.estimate_s, 0.1), r.observable))
 
 
+def fits_any(ranked: list[RankedCalc], left_s: float) -> bool:
+    """Whether any of ``ranked`` would run within ``left_s`` under calculations.fit_budget's rule: in order,
+    and once a decisive one does not fit, no lesser one runs in its place."""
+    blocked = False
+    for r in ranked:
+        if r.estimate_s <= left_s and (r.decisive or not blocked):
+            return True
+        blocked = blocked or r.decisive
+    return False
+
+
 class BuiltinPlanner:
     name = "built-in"
 
@@ -131,6 +142,10 @@ class BuiltinPlanner:
                                 "that the budget cannot run out with the question of cause left open.",
                                 actions=causal)
             ranked = rank_calculations(view, tier, wanted)
+            if causal and not fits_any(ranked, view.budget.left_s):
+                return PlanStep(reasoning=causal_reasoning(view, causal) + f" Tier {tier}'s calculations do not fit "
+                                f"the {view.budget.left_s:.0f} s of budget left, so it goes on the question of cause.",
+                                actions=causal)
             reasons = []
             for r in ranked:
                 u = OBSERVABLES[r.observable].use(tier)

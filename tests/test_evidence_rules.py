@@ -9,7 +9,7 @@ from tierchem.agent.calculations import fit_budget, plan_calcs, value_of
 from tierchem.agent.conclusion import build
 from tierchem.agent.evidence import calibrate, make_evidence
 from tierchem.agent.observables import OBSERVABLES, UnfitGeometry, specs_for
-from tierchem.agent.planner import BuiltinPlanner
+from tierchem.agent.planner import BuiltinPlanner, RankedCalc, fits_any
 from tierchem.agent.state import (Action, CausalTest, Evidence, Hypothesis, InvestigationView, ObservableUse, PlannedCalc,
                                   ResultRef, Series, SeriesMember, ValueRef)
 from tierchem.chem import Molecule
@@ -236,6 +236,17 @@ def test_causal_tests_run_before_the_budget_goes_on_a_higher_tier():
     at_top = test.model_copy(update={"tier": 3})   # a test at the ladder's own tier waits for the ladder
     step = BuiltinPlanner().plan(v.model_copy(update={"causal_tests": [at_top]}))
     assert {a.kind for a in step.actions} == {"compute"}
+    # ...unless the ladder's calculations cannot run in the budget left: then it goes on the test
+    poor = v.model_copy(update={"causal_tests": [at_top], "budget": v.budget.model_copy(update={"cpu_s_limit": 5.0})})
+    step = BuiltinPlanner().plan(poor)
+    assert [(a.kind, a.observable, a.tier) for a in step.actions] == [("causal_test", "sigma_hole", 3)]
+    assert "do not fit the 5 s of budget left" in step.reasoning
+
+
+def test_fits_any_follows_the_budget_rule():
+    decisive, minor = RankedCalc("d", ["h"], True, 1.0, 100.0), RankedCalc("m", ["h"], False, 0.5, 10.0)
+    assert fits_any([decisive, minor], 100.0) and not fits_any([decisive, minor], 50.0)  # the minor one is held back
+    assert fits_any([minor], 50.0) and not fits_any([], 1e9)
 
 
 def test_a_settled_low_tier_margin_of_the_leading_cause_still_climbs():
