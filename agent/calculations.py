@@ -52,6 +52,16 @@ def plan_calcs(computes: list[Action], members: list[SeriesMember],
     return planned, no_calc
 
 
+# A calculation estimated under a second (RDKit descriptors, a force-field single point) is never refused for
+# budget: refusing it saves nothing and can leave a verdict open.
+FREE_ESTIMATE_S = 1.0
+
+
+def fits(estimate_s: float, left_s: float) -> bool:
+    """Whether a calculation (or group) of ``estimate_s`` may run with ``left_s`` of budget left."""
+    return estimate_s <= max(left_s, FREE_ESTIMATE_S)
+
+
 def fit_budget(planned: list[PlannedCalc], left_s: float) -> tuple[list[PlannedCalc], list[tuple[str, int, str]]]:
     """Keep whole (observable, tier) groups in the planned order (the planner's: decisive observables of the
     leading hypotheses first, then by worth per estimated second) while their estimates fit the budget left.
@@ -68,7 +78,7 @@ def fit_budget(planned: list[PlannedCalc], left_s: float) -> tuple[list[PlannedC
         if blocked is not None and not decisive:
             dropped.append((name, tier, f"held back: the decisive {blocked} did not fit the budget, and a lesser "
                                         "calculation does not run in its place"))
-        elif cost > left:
+        elif not fits(cost, left):
             dropped.append((name, tier, f"its estimated {cost:.0f} s exceeds the {left:.0f} s of budget left"
                                         + (" after the calculations ranked before it" if left < left_s else "")))
             if decisive and blocked is None:

@@ -33,6 +33,7 @@ import math
 from typing import NamedTuple
 
 from ..chem.counterfactuals import Counterfactual, NoCounterfactual, counterfactual, removes_also
+from .calculations import fits
 from .evidence import NOT_SEPARATE_Z, SEPARATES_Z, best_evidence, compare
 from .observables import (TIER_LEVEL, NotApplicable, estimate_seconds, is_packing_energy, is_structural,
                           observable, specs_for)
@@ -296,7 +297,7 @@ def plan_causal_calcs(actions: list[Action], v: InvestigationView) -> tuple[list
             no_calc.append(ResultRef.without_calc(a.observable, a.tier, name, error=f"counterfactual: {exc}"))
             continue
         est = estimate_seconds(spec)
-        if est > left:
+        if not fits(est, left):
             no_calc.append(ResultRef.without_calc(a.observable, a.tier, name, error=f"skipped: over budget (its "
                                                   f"estimated {est:.0f} s exceeds the {left:.0f} s left)"))
             continue

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
+from .calculations import fits
 from .causality import causal_actions, reasoning as causal_reasoning
 from .commands import COMMANDS_HELP, ELEMENT_NAMES, parse_command, parse_design_command  # noqa: F401 (re-exported)
 from .evidence import best_evidence, link_level, settled
@@ -106,7 +107,7 @@ def fits_any(ranked: list[RankedCalc], left_s: float) -> bool:
     and once a decisive one does not fit, no lesser one runs in its place."""
     blocked = False
     for r in ranked:
-        if r.estimate_s <= left_s and (r.decisive or not blocked):
+        if fits(r.estimate_s, left_s) and (r.decisive or not blocked):
             return True
         blocked = blocked or r.decisive
     return False

@@ -296,6 +296,14 @@ def test_budget_drops_lesser_calculations_first(budget, kept, dropped):
         assert "held back" in gone[1][2] and "decisive at tier 3" in gone[1][2]
 
 
+def test_a_calculation_under_a_second_is_never_refused_for_budget():
+    """A spent budget (here overspent by 150 s) still runs an RDKit descriptor: refusing it saves nothing."""
+    free = [PlannedCalc(spec={}, observable="asphericity", tier=0, molecule="A", estimate_s=0.01)]
+    assert fit_budget(free, -150.0) == (free, [])
+    costly = [free[0].model_copy(update={"estimate_s": 2.0})]
+    assert fit_budget(costly, 0.0)[0] == [] and "exceeds the 0 s of budget left" in fit_budget(costly, 0.0)[1][0][2]
+
+
 def test_planned_order_survives_the_budget():
     """With the planner's own actions and a budget that fits only the decisive contact energies."""
     v = leading_view()
