@@ -49,20 +49,31 @@ def water():
     return Molecule.from_smiles("O", name="water")
 
 
-@pytest.fixture(scope="session")
-def x23_series(refdata):
-    """``make(folder, rows)``: a series folder of ``rows`` (X23 crystal name, SMILES, role), each with its X23
-    CIF beside series.csv."""
+def _series_maker(cif_dir: Path):
+    """``make(folder, rows)``: a series folder of ``rows`` (CIF stem in ``cif_dir``, SMILES, role), each
+    with its CIF beside series.csv."""
     import csv
     import shutil
 
     def make(folder: Path, rows: list[tuple[str, str, str]]) -> Path:
         folder.mkdir(parents=True)
         for name, _, _ in rows:
-            shutil.copy(refdata / "25_x23" / "expt" / f"{name}.cif", folder / f"{name}.cif")
+            shutil.copy(cif_dir / f"{name}.cif", folder / f"{name}.cif")
         with (folder / "series.csv").open("w", newline="") as fh:
             csv.writer(fh).writerows([("name", "smiles", "role", "cif"),
                                       *((n, s, r, f"{n}.cif") for n, s, r in rows)])
         return folder
 
     return make
+
+
+@pytest.fixture(scope="session")
+def x23_series(refdata):
+    """A series maker (:func:`_series_maker`) over the X23 CIFs, by crystal name."""
+    return _series_maker(refdata / "25_x23" / "expt")
+
+
+@pytest.fixture(scope="session")
+def cod_series(cod):
+    """A series maker (:func:`_series_maker`) over the COD CIFs, by file stem."""
+    return _series_maker(cod)

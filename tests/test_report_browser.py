@@ -79,28 +79,41 @@ def test_report_renders_with_images_and_no_console_errors(report, tmp_path):
         assert section in dom
 
 
-@pytest.fixture(scope="module")
-def crystal_report(tmp_path_factory, x23_series) -> Path:
-    """report.html of a series with CIFs (X23's naphthalene against benzene), descriptors only (tier cap 0):
-    the crystal step still draws each crystal's energy framework and the fingerprints side by side."""
+# Crystal series for the report's crystal section: (source, rows of (CIF, SMILES, role), question).
+CRYSTAL_SERIES = {
+    "x23": ("x23_series", [("naphthalene", "c1ccc2ccccc2c1", "target"), ("benzene", "c1ccccc1", "analog")],
+            "Why does naphthalene pack differently from benzene?"),
+    # The public-domain COD structures (issue 14): paracetamol form I with its H-bonded chains, benzene I,
+    # and the densest 1,1,2-trichloroethane polymorph with its type II C-Cl···Cl-C contacts.
+    "cod": ("cod_series", [("paracetamol_formI_COD7105573_100K_noZtag", "CC(=O)Nc1ccc(O)cc1", "target"),
+                           ("benzene_I_COD2100348_highP_296K", "c1ccccc1", "analog"),
+                           ("112-trichloroethane_COD7103365", "ClCC(Cl)Cl", "analog")],
+            "Why does paracetamol pack differently from benzene and 1,1,2-trichloroethane?"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(CRYSTAL_SERIES))
+def crystal_report(request, tmp_path_factory) -> tuple[Path, list[str]]:
+    """report.html of a series with CIFs, descriptors only (tier cap 0), and its members' names: the
+    crystal step still draws each crystal's energy framework and the fingerprints side by side."""
     from tierchem import Investigation
 
-    tmp = tmp_path_factory.mktemp("browser_crystal")
-    folder = x23_series(tmp / "series", [("naphthalene", "c1ccc2ccccc2c1", "target"),
-                                         ("benzene", "c1ccccc1", "analog")])
-    with Investigation.create(folder, "Why does naphthalene pack differently from benzene?", tmp / "run",
-                              tier_cap=0, store_path=tmp / "store.sqlite") as inv:
+    maker, rows, question = CRYSTAL_SERIES[request.param]
+    tmp = tmp_path_factory.mktemp(f"browser_crystal_{request.param}")
+    folder = request.getfixturevalue(maker)(tmp / "series", rows)
+    with Investigation.create(folder, question, tmp / "run", tier_cap=0, store_path=tmp / "store.sqlite") as inv:
         inv.run()
-        return inv.report("html")
+        return inv.report("html"), [name for name, _, _ in rows]
 
 
-@pytest.mark.slow  # ~90 s on 2 cores (a crystal investigation); the report's browser test stays in make test
+@pytest.mark.slow  # ~90 s on 2 cores per series (a crystal investigation); the report's browser test stays in make test
 def test_crystal_section_renders_frameworks_and_fingerprints(crystal_report, tmp_path):
-    page = crystal_report.read_text()
-    for alt in ("Energy framework of naphthalene", "Energy framework of benzene", "Hirshfeld surface fingerprints"):
+    report, members = crystal_report
+    page = report.read_text()
+    for alt in [f"Energy framework of {m}" for m in members] + ["Hirshfeld surface fingerprints"]:
         assert f'alt="{alt}' in page or f"alt='{alt}" in page, alt
     assert "Hirshfeld surface contacts" in page and "in the packing of" in page
-    probe = crystal_report.with_name("report_probe.html")
+    probe = report.with_name("report_probe.html")
     probe.write_text(page.replace("</body>", IMAGE_CHECK + "</body>"))
     run = chromium(["--virtual-time-budget=5000", "--dump-dom", probe.as_uri()], tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
