@@ -7,27 +7,30 @@ the three strongest pairs beside CE-1p and xTB.
     python benchmarks/crystal_x23.py [--crystals benzene,urea] [--levels classical,xtb,ce-1p] [--dft]
                                      [--cache-dir DIR] [--json OUT.json]
 
-Lattice energies per molecule, kcal/mol, negative = bound. The pair sums and the periodic values
-use monomers at their crystal geometry; CE-1p (like CrystalExplorer) also, with X-H bonds at
-neutron lengths; X23b (Dolgonos et al., PCCP 21, 24333 (2019)) is relative to relaxed gas
-molecules, so CE-1p - X23b includes the monomer deformation energy CE-1p leaves out (small for
-rigid molecules). Needs the X23 CIFs of the refdata folder; exits 0 with a message without them.
+Lattice energies per molecule, kcal/mol, negative = bound. The CIFs are read with X-H bonds at
+neutron lengths (``read_cif``'s default), so every level sees one geometry. The pair sums and the
+periodic values use monomers at that crystal geometry; X23b (Dolgonos et al., PCCP 21, 24333 (2019))
+is relative to relaxed gas molecules, so CE-1p - X23b includes the monomer deformation energy CE-1p
+leaves out (small for rigid molecules). Needs the X23 CIFs of the refdata folder; exits 0 with a
+message without them.
 
-Measured (OpenMM 8.6.1, tblite 0.8.0, occpy 0.9.5, PySCF 2.14; one shared, loaded core; wall times
-of `tierchem crystal X23/NAME.cif -t LEVEL --json` with an empty store):
+Measured (2026-12-04; OpenMM 8.6.1, tblite 0.8.0; 2 cores, a niced job beside it; ``--levels
+classical,xtb`` into an empty store, 48 s for the four):
 
-| crystal | GAFF2 pair sum | GAFF2 periodic | diff | wall | GFN1 pair sum | GFN1 periodic | many-body | wall | X23b |
+| crystal | GAFF2 pair sum | GAFF2 periodic | diff | deformation | GFN1 pair sum | GFN1 periodic | many-body | deformation | X23b |
 |---|---|---|---|---|---|---|---|---|---|
-| benzene | -12.41 | -12.47 | -0.06 | 7 s | -11.57 | -9.79 | +1.78 | 17 s | -13.10 |
-| urea | -21.63 | -21.58 | +0.05 | 6 s | -26.69 | -25.51 | +1.19 | 14 s | -24.40 |
-| acetic acid | -13.09 | -13.21 | -0.12 | 9 s | -14.35 | -13.31 | +1.04 | 41 s | -17.59 |
-| naphthalene | -19.49 | -19.57 | -0.08 | 6 s | -18.21 | -14.98 | +3.24 | 72 s | -19.43 |
+| benzene | -12.40 | -12.45 | -0.06 | 0.62 | -11.56 | -9.78 | +1.78 | 0.37 | -13.10 |
+| urea | -21.83 | -21.78 | +0.05 | 2.69 | -26.85 | -25.67 | +1.18 | 2.76 | -24.40 |
+| acetic acid | -14.44 | -14.54 | -0.10 | 2.16 | -17.12 | -16.37 | +0.75 | 2.27 | -17.59 |
+| naphthalene | -19.27 | -19.34 | -0.07 | 2.40 | -17.92 | -14.74 | +3.18 | 0.67 | -19.43 |
 
-The GAFF2 residue is mostly the r^-6 tail beyond 20 Å that the PME run's long-range correction
-includes (-2π n C6 / 3R³ ≈ -0.06 kcal/mol for benzene). Acetic acid's and naphthalene's CIFs have
-X-ray X-H lengths (C-H 0.90-1.02 Å, O-H 0.83 Å): the monomer deformation energy against the
-relaxed gas molecule is then 34-50 kcal/mol at GAFF2 and GFN1, so only the crystal-geometry
-lattice energies above (not the lattice_energy task's own) are meaningful for them.
+"deformation" is the monomer deformation energy (crystal-geometry monomer minus relaxed gas
+molecule) that the lattice_energy task's own value includes. The GAFF2 residue is mostly the r^-6
+tail beyond 20 Å that the PME run's long-range correction includes (-2π n C6 / 3R³ ≈ -0.06 kcal/mol
+for benzene). With the CIFs' own H positions (acetic acid's and naphthalene's are X-ray: C-H
+0.95-0.98 Å, O-H 0.83 Å) the deformation was 34-50 kcal/mol and acetic acid's GAFF2 pair sum -13.09:
+X-ray H positions made those crystals' lattice_energy values meaningless and their H-bond pairs too
+weak.
 """
 
 from __future__ import annotations

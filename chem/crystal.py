@@ -86,6 +86,7 @@ class Crystal:
     flags: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     source: str = ""
+    hydrogens_normalised: bool = False         # X-H at neutron lengths (read_cif's default)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ----------------------------------------------------------------- cell
@@ -148,9 +149,12 @@ class Crystal:
 
 
 # ====================================================================== reading
-def read_cif(source: str | Path, name: str = "", block: int | str = 0) -> Crystal:
+def read_cif(source: str | Path, name: str = "", block: int | str = 0, normalise_hydrogens: bool = True) -> Crystal:
     """Read a CIF (path or text) into a :class:`Crystal`; warnings on the result say what was
-    doubtful (truncation, disorder, missing H, ...), a MoleculeError when nothing is usable."""
+    doubtful (truncation, disorder, missing H, ...), a MoleculeError when nothing is usable.
+    With ``normalise_hydrogens`` (the default) X-H bonds are set to neutron lengths as read
+    (:func:`normalise_hydrogen_positions`), so contacts, pair and lattice energies and surfaces
+    all see one geometry; ``False`` keeps the CIF's H positions."""
     from ase.io.cif import parse_cif
 
     text, where = _read_text(source)
@@ -170,7 +174,22 @@ def read_cif(source: str | Path, name: str = "", block: int | str = 0) -> Crysta
         cif = blocks[block]
     if len(blocks) > 1:
         warnings.append(f"{len(blocks)} structure blocks; read {cif.name!r}")
-    return _crystal_from_block(cif, name or cif.name, where, warnings)
+    crystal = _crystal_from_block(cif, name or cif.name, where, warnings)
+    if normalise_hydrogens:
+        normalise_hydrogen_positions(crystal)
+    return crystal
+
+
+def normalise_hydrogen_positions(crystal: Crystal) -> None:
+    """Move each H on C, N or O along its bond to the neutron X-H length (:func:`normalised_coords`),
+    in place. X-ray H positions sit 0.1-0.15 Å short (the electron density's centre, not the proton's):
+    an O-H···O pair energy of acetic acid's catemer moves by 1.4 kcal/mol (GAFF2) when they are
+    normalised, as CrystalExplorer does before its model energies and Hirshfeld surfaces."""
+    index = {id(m): k for k, m in enumerate(crystal.molecules)}
+    crystal.molecules = [m.with_coords(normalised_coords(m)) for m in crystal.molecules]
+    crystal.unique_molecules = [crystal.molecules[index[id(m)]] for m in crystal.unique_molecules]
+    crystal.hydrogens_normalised = True
+    crystal._cache.clear()
 
 
 def crystal_from_molecules(molecules: list[Molecule], cell, name: str = "") -> Crystal:

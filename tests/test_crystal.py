@@ -54,6 +54,34 @@ def test_acetic_acid_is_a_c4_catemer_not_a_dimer(x23):
     assert 1.6 < min(h.distance for h in hbonds) < 1.8                   # normalised O-H, O···O 2.63 Å
 
 
+def _xh_lengths(molecule) -> dict[str, float]:
+    """Mean X-H bond length (Å) by the element X."""
+    out: dict[str, list[float]] = {}
+    for h, nbrs in enumerate(molecule.neighbours()):
+        if molecule.symbols[h] == "H" and len(nbrs) == 1:
+            x = nbrs[0]
+            out.setdefault(molecule.symbols[x], []).append(float(np.linalg.norm(molecule.coords[h] - molecule.coords[x])))
+    return {x: float(np.mean(v)) for x, v in out.items()}
+
+
+def test_hydrogens_are_set_to_neutron_lengths_as_read(x23):
+    """Acetic acid's CIF has X-ray H positions (O-H 0.83, C-H 0.95 Å): read_cif puts them at the
+    neutron lengths (Allen & Bruno 2010: O-H 0.993, C-H 1.089), for every molecule of the cell, so
+    pair energies, lattice energies and contacts see one geometry; the CIF's own positions stay
+    available. The heavy atoms do not move, and the H-bond's H···O is the same either way (contacts
+    normalise what they are given)."""
+    raw = read_cif(x23.folder / "acetic_acid.cif", normalise_hydrogens=False)
+    c = x23("acetic_acid")
+    assert c.hydrogens_normalised and not raw.hydrogens_normalised
+    assert _xh_lengths(raw.molecules[0]) == pytest.approx({"O": 0.83, "C": 0.95}, abs=0.01)   # the CIF's
+    for m in c.molecules:
+        assert _xh_lengths(m) == pytest.approx({"O": 0.993, "C": 1.089}, abs=1e-3)
+    assert all(any(u is m for m in c.molecules) for u in c.unique_molecules)
+    heavy = [k for k, s in enumerate(c.molecules[0].symbols) if s != "H"]
+    assert np.allclose(c.molecules[0].coords[heavy], raw.molecules[0].coords[heavy], atol=1e-6)
+    assert min(h.distance for h in c.hbonds()) == pytest.approx(min(h.distance for h in raw.hbonds()), abs=1e-6)
+
+
 def test_oxalic_acid_polymorphs_differ(x23):
     """alpha (Pcab): catemeric O-H···O sheets; beta (P2_1/c): 1-D chains of R2,2(8) dimers
     (Bhattacharya, CrystEngComm 2020, 10.1039/D0CE01080D; Bernstein et al. 1995)."""
