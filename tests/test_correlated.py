@@ -128,6 +128,21 @@ def test_focal_point_refuses_a_delta_basis_as_large_as_the_pair(water_dimer):
         get_harness("pyscf-cc").check(spec)
 
 
+def test_a_benchmark_names_the_level_as_run(water_dimer):
+    """With cbs the spec's own basis is unused: the benchmark's level says what ran (the S22 run's
+    table was titled "CCSD(T)/def2-SVP" while it ran the aug-cc-pVTZ/QZ focal point)."""
+    from tierchem.tiers.harness import get_harness
+
+    cc = get_harness("pyscf-cc")
+    pair = ["aug-cc-pVTZ", "aug-cc-pVQZ"]
+    label = cc.level_label
+    assert label(make_spec("interaction_energy", list(water_dimer), level="ccsd(t)", cbs=pair)) == \
+        "CCSD(T)/CBS focal point (DF-MP2/aug-cc-pVTZ->aug-cc-pVQZ + [CCSD(T)-MP2]/aug-cc-pVDZ)"
+    assert label(make_spec("interaction_energy", list(water_dimer), level="mp2", cbs=pair)) == \
+        "DF-MP2/CBS(aug-cc-pVTZ->aug-cc-pVQZ)"
+    assert label(make_spec("interaction_energy", list(water_dimer), level="ccsd(t)")) == "CCSD(T)/def2-SVP"
+
+
 def test_focal_point_is_the_sum_of_its_parts():
     """CCSD(T) with cbs = HF(QZ) + DF-MP2 correlation extrapolated from TZ/QZ + [CCSD(T) - MP2](DZ)."""
     from tierchem.tiers.correlated import helgaker_cbs

@@ -20,6 +20,7 @@ from typing import Callable
 from ..chem.elements import HALOGENS
 from .catalogue import make_spec
 from .executors import Executor
+from .harness import get_harness
 from .spec import CalcResult
 
 
@@ -157,7 +158,7 @@ def run_benchmark(dataset: str, entries, executor: Executor, level: int | str, m
     """Interaction energies (dimers) or lattice energies (crystals) of ``entries`` at ``level``,
     compared with their references."""
     specs = [_spec(e, level, method, basis, keywords) for e in entries]
-    label = specs[0].method + (f"/{specs[0].basis}" if specs[0].basis else "") if specs else str(level)
+    label = get_harness(specs[0].engine).level_label(specs[0]) if specs else str(level)
     t0 = time.perf_counter()
     results = executor.map(specs, progress=progress)
     report = BenchmarkReport(dataset=dataset, level=label, wall_time_s=time.perf_counter() - t0)

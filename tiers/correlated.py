@@ -228,6 +228,16 @@ class PySCFCorrelatedHarness(Harness):
             raise InputError(f"delta_basis {delta} is not smaller than the cbs pair {bases[0]}/{bases[1]}")
         return [("DF-MP2", bases[0]), ("DF-MP2", bases[1]), (spec.method, delta)]
 
+    def level_label(self, spec: CalcSpec) -> str:
+        """The level as run: one basis, a CBS pair, or the focal point (spec.basis is unused with cbs)."""
+        plan = self._plan(spec)
+        if len(plan) == 1:
+            return f"{spec.method}/{plan[0][1]}"
+        if len(plan) == 2:
+            return f"{spec.method}/CBS({plan[0][1]}->{plan[1][1]})"
+        (_, small), (_, large), (cc, delta) = plan
+        return f"{cc}/CBS focal point (DF-MP2/{small}->{large} + [{cc}-MP2]/{delta})"
+
     def _n_calcs(self, spec: CalcSpec) -> float:
         if spec.task != "interaction_energy":
             return 1.0

@@ -155,6 +155,10 @@ class Harness:
         """The settings ``spec`` runs with: the defaults (the task's own first), then its keywords."""
         return {**self.default_parameters, **self.task_parameters.get(spec.task, {}), **spec.keywords}
 
+    def level_label(self, spec: CalcSpec) -> str:
+        """The level ``spec`` runs at, in the usual notation ("B3LYP-D3BJ/def2-SVP")."""
+        return spec.method + (f"/{spec.basis}" if spec.basis else "")
+
     def estimate_seconds(self, spec: CalcSpec) -> float:
         """A rough cost of ``spec`` (seconds on 2 cores) before running it; subclasses know better."""
         return 1.0
