@@ -256,10 +256,11 @@ def test_crystal_command_energies_and_figures(x23, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_dft_cp_on_the_strongest_pairs_of_urea(x23, store):
     """DFT with counterpoise (tier 3, B3LYP-D3(BJ)/def2-SVP, PySCF) on urea's three shell classes,
-    picked as the strongest by GFN1-xTB (measured here: 36 min on a shared core): the N-H···O tape
-    along c -10.83 kcal/mol (xTB -9.51), the H-bonded 2_1 pair across the tapes -8.40 (xTB -7.51),
-    the 2_1 pair without a short contact -1.20 (xTB -1.67). def2-SVP's counterpoise correction is
-    large: +3.7 kcal/mol on the tape pair."""
+    picked as the strongest by GFN1-xTB, N-H at the neutron length (measured here, 2026-12-04: 252 s on
+    one core with `benchmarks/crystal_x23.py --crystals urea --dft`): the N-H···O tape along c -10.92
+    kcal/mol (xTB -9.56), the H-bonded 2_1 pair across the tapes -8.46 (xTB -7.55), the 2_1 pair without
+    a short contact -1.19 (xTB -1.68); with the CIF's N-H (1.007 Å) they were -10.83, -8.40, -1.20.
+    def2-SVP's counterpoise correction is large: +3.7 kcal/mol on the tape pair."""
     from tierchem.tiers.crystal_energies import crystal_energies
 
     r = crystal_energies(x23("urea"), ["xtb", "dft"], store=store, compare_periodic=False)
@@ -267,8 +268,8 @@ def test_dft_cp_on_the_strongest_pairs_of_urea(x23, store):
     dft = r.energies["dft"]
     assert sorted(dft) == sorted(shell)
     by_kind = {(shell[c].relation, shell[c].contact_type): e for c, e in dft.items()}
-    assert by_kind == pytest.approx({("translation", "hbond"): -10.83, ("2-fold screw", "hbond"): -8.40,
-                                     ("2-fold screw", "none"): -1.20}, abs=0.05)
+    assert by_kind == pytest.approx({("translation", "hbond"): -10.92, ("2-fold screw", "hbond"): -8.46,
+                                     ("2-fold screw", "none"): -1.19}, abs=0.05)
 
 
 @pytest.mark.slow
