@@ -55,6 +55,12 @@ def plan_calcs(computes: list[Action], members: list[SeriesMember],
 # A calculation estimated under a second (RDKit descriptors, a force-field single point) is never refused for
 # budget: refusing it saves nothing and can leave a verdict open.
 FREE_ESTIMATE_S = 1.0
+SKIPPED_FOR_BUDGET = "skipped: over budget"  # how a ref left out for budget begins its error
+
+
+def skipped_for_budget(error: str | None) -> bool:
+    """Whether a ref's error says its calculation was left out for budget (not that it failed)."""
+    return (error or "").startswith(SKIPPED_FOR_BUDGET)
 
 
 def fits(estimate_s: float, left_s: float) -> bool:

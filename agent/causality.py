@@ -33,12 +33,12 @@ import math
 from typing import NamedTuple
 
 from ..chem.counterfactuals import Counterfactual, NoCounterfactual, counterfactual, removes_also
-from .calculations import fits
+from .calculations import SKIPPED_FOR_BUDGET, fits, skipped_for_budget
 from .evidence import NOT_SEPARATE_Z, SEPARATES_Z, best_evidence, compare
 from .observables import (TIER_LEVEL, NotApplicable, estimate_seconds, is_packing_energy, is_structural,
                           observable, specs_for)
 from .state import (Action, CausalPair, CausalTest, Evidence, Hypothesis, InvestigationView, PlannedCalc,
-                    ResultRef, SeriesMember, result_id)
+                    ResultRef, SeriesMember, ValueRef, result_id)
 
 CF_SEP = "~without:"
 # (root, consequence) pairs the library expects: which to test first, and the wording of a mechanism
@@ -86,7 +86,7 @@ def pair_verdict(a: str, b: str, b_without_a: bool | None, a_without_b: bool | N
         return PairOutcome("undecided", None, None, f"both separations vanish when the other's feature is removed: "
                                                     "the evidence does not decide which explains which")
     return PairOutcome("undecided", None, None, f"not enough counterfactual numbers for {a} and {b} "
-                                                "(a counterfactual missing, pending or failed): the evidence does "
+                                                "(a counterfactual missing, pending, skipped or failed): the evidence does "
                                                 "not decide")
 
 
@@ -189,8 +189,15 @@ def one_test(v: InvestigationView, removed: Hypothesis, tested: Hypothesis, stor
     if ref is None:
         return t
     val = value_of(e.observable, cf_member(cf, target.name), ref, store)
-    status = {"computed": "computed", "absent": "absent"}.get(val.status, "failed")
-    return _survives(t, val.value).model_copy(update={"status": status, "note": val.note})
+    return _survives(t, val.value).model_copy(update={"status": status_of(val, ref), "note": val.note})
+
+
+def status_of(val: ValueRef, ref: ResultRef) -> str:
+    """A causal test's status from its counterfactual's value and ref: a calculation left out for budget is
+    ``skipped`` (a larger budget would run it), not ``failed``."""
+    if val.status in ("computed", "absent"):
+        return val.status
+    return "skipped" if ref.cache_key is None and skipped_for_budget(ref.error) else "failed"
 
 
 def causal_tests(v: InvestigationView, store) -> list[CausalTest]:
@@ -247,11 +254,13 @@ def causal_verdicts(tests: list[CausalTest], hypotheses: list[Hypothesis],
         ab, ba = by_id.get(f"{b.id}{CF_SEP}{a.id}"), by_id.get(f"{a.id}{CF_SEP}{b.id}")
         o = pair_verdict(a.id, b.id, ab.survives if ab else None, ba.survives if ba else None)
         other = by_id.get(f"{o.root}{CF_SEP}{o.consequence}")  # the root's own test, when it could not run
-        if o.verdict == "consequence" and (other is None or other.status in ("pending", "failed")):
+        if o.verdict == "consequence" and (other is None or other.status in ("pending", "skipped", "failed")):
             why = other.status if other is not None else "missing"
             o = PairOutcome("undecided", None, None, f"{o.consequence}'s separation vanishes without {o.root}'s "
                                                      f"feature, but {o.root}'s own test is {why}: not decided yet")
         untestable = [t.note for t in (ab, ba) if t is not None and t.status == "untestable" and t.note]
+        untestable += [f"{t.tested}'s test without {t.removed} was not run ({t.note})" for t in (ab, ba)
+                       if t is not None and t.status == "skipped"]
         if untestable and o.verdict != "consequence":
             o = o._replace(reason=o.reason + "; " + "; ".join(untestable))
         prior = prior_root(a, b)
@@ -298,7 +307,7 @@ def plan_causal_calcs(actions: list[Action], v: InvestigationView) -> tuple[list
             continue
         est = estimate_seconds(spec)
         if not fits(est, left):
-            no_calc.append(ResultRef.without_calc(a.observable, a.tier, name, error=f"skipped: over budget (its "
+            no_calc.append(ResultRef.without_calc(a.observable, a.tier, name, error=f"{SKIPPED_FOR_BUDGET} (its "
                                                   f"estimated {est:.0f} s exceeds the {left:.0f} s left)"))
             continue
         left -= est

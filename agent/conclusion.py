@@ -9,7 +9,7 @@ from .causality import causal_verdicts
 from .evidence import HIGH_TIER, Calibration, weaker, best_evidence, calibrate, link_level
 from .observables import OBSERVABLES, is_structural
 from .planner import live
-from .state import (Conclusion, Evidence, Hypothesis, InvestigationView, MechanismStep, OpenHypothesis,
+from .state import (CausalTest, Conclusion, Evidence, Hypothesis, InvestigationView, MechanismStep, OpenHypothesis,
                     RejectedHypothesis, RootCause)
 
 PREDICTIONS = {
@@ -159,6 +159,18 @@ def cap_for_causal_link(c: Conclusion, root: Hypothesis) -> str:
     return ""
 
 
+def deciding_the_causal_link(root: str, rivals: str, tests: list[CausalTest]) -> str:
+    """What would decide an undecided causal link: a counterfactual test left out for budget if there is
+    one (a rerun with more budget runs it), else a molecule with one feature and not the other."""
+    skipped = [t for t in tests if t.status == "skipped" and root in (t.tested, t.removed)]
+    if skipped:
+        return ("the test of cause left out for budget: " + "; ".join(
+            f"{t.tested}'s {t.observable} at tier {t.tier} on {t.molecule}" for t in skipped) +
+            " (a rerun with a larger --budget-s runs it; the store keeps what is done)")
+    return (f"a molecule with {root}'s feature but not {rivals}'s, or the reverse (the counterfactuals on the "
+            "target cannot separate them; the proposals are ranked by how well they tell the hypotheses apart)")
+
+
 def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Evidence]:
     """Fill the root cause, its mechanism, calibrated confidence and predictions; returns the evidence used."""
     hyps, target = v.hypotheses, v.series.target.name
@@ -183,10 +195,8 @@ def _root_part(c: Conclusion, root: Hypothesis, v: InvestigationView) -> list[Ev
     reopened = model_contact.doubt(v)
     if reopened and c.confidence == "high":  # the gold-standard check reopens a verdict it contradicts
         c.confidence, c.confidence_reason = "medium", c.confidence_reason + f"; reopened: {reopened}"
-    if unranked:  # the weakest link is the causal one: what decides it is a molecule, not a higher tier
-        c.deciding_calculation = (f"a molecule with {root.id}'s feature but not {unranked}'s, or the reverse (the "
-                                  "counterfactuals on the target cannot separate them; the proposals are ranked by "
-                                  "how well they tell the hypotheses apart)")
+    if unranked:  # the weakest link is the causal one: a test of cause or a molecule decides it, not a higher tier
+        c.deciding_calculation = deciding_the_causal_link(root.id, unranked, v.causal_tests)
     elif c.confidence != "high":
         c.deciding_calculation = (deciding_calculation(root, v, HIGH_TIER if c.confidence != "undetermined" else 0,
                                                        frozenset(e.observable for e in cal.used

@@ -42,7 +42,7 @@ from .crystal_facts import apply_checks
 from .evidence import judge
 from .hypotheses import screen
 from .inbox import read_inbox
-from .calculations import fit_budget, plan_calcs, series_evidence
+from .calculations import SKIPPED_FOR_BUDGET, fit_budget, plan_calcs, series_evidence
 from .observables import OBSERVABLES
 from .state import (Budget, CrystalFacts, Escalation, GraphState, ResultRef, dump, merge_by_id, say,
                     view)
@@ -190,7 +190,7 @@ def plan(state: GraphState, runtime: Runtime[RunContext]) -> dict:
     planned, no_calc = planned + cf_planned, no_calc + cf_refs
     text = [step.reasoning]
     for obs, tier, why in dropped:
-        no_calc.append(ResultRef.without_calc(obs, tier, "*", error=f"skipped: over budget ({why})"))
+        no_calc.append(ResultRef.without_calc(obs, tier, "*", error=f"{SKIPPED_FOR_BUDGET} ({why})"))
         text.append(f"Skipped {obs} at tier {tier}: {why}.")
     if planned:
         bg = [p for p in planned if p.background]

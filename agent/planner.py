@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from .calculations import fits
+from .calculations import fits, skipped_for_budget
 from .causality import causal_actions, reasoning as causal_reasoning
 from .commands import COMMANDS_HELP, ELEMENT_NAMES, parse_command, parse_design_command  # noqa: F401 (re-exported)
 from .evidence import best_evidence, link_level, settled
@@ -232,7 +232,7 @@ class BuiltinPlanner:
             text += (f" Still open: {', '.join(open_)} (no adequate observable within the cap, "
                      "a failed engine, or nothing the built-in observables can test).")
         skipped = sorted({f"{r.observable} at tier {r.tier}" for r in view.results
-                          if r.molecule == "*" and (r.error or "").startswith("skipped: over budget")})
+                          if r.molecule == "*" and skipped_for_budget(r.error)})
         if skipped:
             text += f" Skipped for budget (see the plan steps for why): {', '.join(skipped)}."
         return text

@@ -159,8 +159,8 @@ class CausalTest(_Model):
     """Hypothesis ``tested``'s decisive observable on the target's counterfactual for ``removed`` (that
     hypothesis's feature taken away), at the tier of ``tested``'s verdict (agent.causality). ``status``:
     ``computed``; ``absent`` (the counterfactual lacks the feature: the value absence means); ``pending``
-    (a calculation to plan); ``failed``; ``untestable`` (no counterfactual, or the observable is not defined
-    on it; ``note`` says why)."""
+    (a calculation to plan); ``skipped`` (its calculation did not fit the budget); ``failed``; ``untestable``
+    (no counterfactual, or the observable is not defined on it; ``note`` says why)."""
 
     id: str
     removed: str
@@ -179,7 +179,7 @@ class CausalTest(_Model):
     z_target: float | None = None
     z_counterfactual: float | None = None
     survives: bool | None = Field(None, description="the separation survives the removal (z > 1); None: not known")
-    status: Literal["computed", "absent", "pending", "failed", "untestable"] = "pending"
+    status: Literal["computed", "absent", "pending", "skipped", "failed", "untestable"] = "pending"
     note: str = ""
 
 

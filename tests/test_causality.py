@@ -2,9 +2,10 @@
 
 import pytest
 
-from tierchem.agent.causality import causal_verdicts, consequences, pair_verdict
+from tierchem.agent.calculations import SKIPPED_FOR_BUDGET
+from tierchem.agent.causality import causal_verdicts, consequences, pair_verdict, status_of
 from tierchem.agent.evidence import judge, make_evidence
-from tierchem.agent.state import CausalTest, Hypothesis, ObservableUse, ValueRef
+from tierchem.agent.state import CausalTest, Hypothesis, ObservableUse, ResultRef, ValueRef
 
 
 @pytest.mark.parametrize("b_without_a, a_without_b, verdict, root", [
@@ -52,6 +53,32 @@ def test_the_numbers_overturn_the_prior():
     waiting = causal_verdicts([_test("dipole_antiparallel", "intramolecular_hbond", 0.2),
                                _test("intramolecular_hbond", "dipole_antiparallel", None, "pending")], _hyps())[0]
     assert waiting.verdict == "undecided"
+
+
+def test_a_test_left_out_for_budget_is_skipped_not_failed():
+    """iodobenzonitrile's run (2026-12-04) printed "without halogen_bond: n/a (failed)" for a tier-3
+    polarisability that was never run: its 50 s estimate exceeded the 24 s left. A counterfactual left out
+    for budget is ``skipped``; the pair stays undecided and its reason says which test did not run."""
+    over = ResultRef.without_calc("polarizability", 3, "T~without:halogen_bond",
+                                  error=f"{SKIPPED_FOR_BUDGET} (its estimated 50 s exceeds the 24 s left)")
+    broken = ResultRef.without_calc("polarizability", 3, "T~without:halogen_bond", error="convergence: SCF")
+    missing = ValueRef(molecule="T", value=None, status="failed")
+    assert status_of(missing, over) == "skipped" and status_of(missing, broken) == "failed"
+    assert status_of(ValueRef(molecule="T", value=1.0), over) == "computed"
+    skipped = _test("intramolecular_hbond", "dipole_antiparallel", None, "skipped").model_copy(
+        update={"note": over.error})
+    (pair,) = causal_verdicts([_test("dipole_antiparallel", "intramolecular_hbond", 0.2), skipped], _hyps())
+    assert pair.verdict == "undecided"
+    assert "intramolecular_hbond's own test is skipped" in pair.reason
+    # what would raise the confidence is then that test, not a new molecule
+    from tierchem.agent.conclusion import deciding_the_causal_link
+
+    skipped = skipped.model_copy(update={"molecule": "T~without:dipole_antiparallel"})
+    assert deciding_the_causal_link("intramolecular_hbond", "dipole_antiparallel", [skipped]).startswith(
+        "the test of cause left out for budget: intramolecular_hbond's x at tier 2 on T~without:dipole_antiparallel")
+    untestable = _test("intramolecular_hbond", "dipole_antiparallel", None, "untestable")
+    assert deciding_the_causal_link("intramolecular_hbond", "dipole_antiparallel", [untestable]).startswith(
+        "a molecule with")
 
 
 def test_a_consequence_is_never_named_the_root_cause():
