@@ -86,8 +86,8 @@ def pair_verdict(a: str, b: str, b_without_a: bool | None, a_without_b: bool | N
         return PairOutcome("undecided", None, None, f"both separations vanish when the other's feature is removed: "
                                                     "the evidence does not decide which explains which")
     return PairOutcome("undecided", None, None, f"not enough counterfactual numbers for {a} and {b} "
-                                                "(a counterfactual missing, pending, skipped or failed): the evidence does "
-                                                "not decide")
+                                                "(a counterfactual missing, pending, skipped or failed): the "
+                                                "evidence does not decide")
 
 
 def prior_root(a: Hypothesis, b: Hypothesis) -> str | None:
@@ -258,11 +258,11 @@ def causal_verdicts(tests: list[CausalTest], hypotheses: list[Hypothesis],
             why = other.status if other is not None else "missing"
             o = PairOutcome("undecided", None, None, f"{o.consequence}'s separation vanishes without {o.root}'s "
                                                      f"feature, but {o.root}'s own test is {why}: not decided yet")
-        untestable = [t.note for t in (ab, ba) if t is not None and t.status == "untestable" and t.note]
-        untestable += [f"{t.tested}'s test without {t.removed} was not run ({t.note})" for t in (ab, ba)
-                       if t is not None and t.status == "skipped"]
-        if untestable and o.verdict != "consequence":
-            o = o._replace(reason=o.reason + "; " + "; ".join(untestable))
+        notes = [t.note for t in (ab, ba) if t is not None and t.status == "untestable" and t.note]
+        notes += [f"{t.tested}'s test without {t.removed} was not run ({t.note})" for t in (ab, ba)
+                  if t is not None and t.status == "skipped"]
+        if notes and o.verdict != "consequence":
+            o = o._replace(reason=o.reason + "; " + "; ".join(notes))
         prior = prior_root(a, b)
         stand = "none" if prior is None or o.root is None else ("agrees" if prior == o.root else "overturned")
         larger, weighed = (None, "") if o.verdict == "consequence" else weigh(a, b, hypotheses, list(evidence))

@@ -24,7 +24,8 @@ app = typer.Typer(
 cache_app = typer.Typer(help="The shared result store.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
-LEVEL_HELP = "Tier 0-4 or a name: mmff, classical, gaff2-ep (GAFF2 with sigma-hole extra points), xtb, dft, mp2, ccsd(t)."
+LEVEL_HELP = ("Tier 0-4 or a name: mmff, classical, gaff2-ep (GAFF2 with sigma-hole extra points), xtb, dft, mp2, "
+              "ccsd(t).")
 JSON_HELP = "Print conclusion.json's content on stdout (the other output goes to stderr)."
 FRESH_HELP = ("Compute it again even when an identical earlier run finished (its kept copy is otherwise "
               "replayed into the run directory, with nothing run again).")

@@ -60,7 +60,8 @@ def _xh_lengths(molecule) -> dict[str, float]:
     for h, nbrs in enumerate(molecule.neighbours()):
         if molecule.symbols[h] == "H" and len(nbrs) == 1:
             x = nbrs[0]
-            out.setdefault(molecule.symbols[x], []).append(float(np.linalg.norm(molecule.coords[h] - molecule.coords[x])))
+            length = float(np.linalg.norm(molecule.coords[h] - molecule.coords[x]))
+            out.setdefault(molecule.symbols[x], []).append(length)
     return {x: float(np.mean(v)) for x, v in out.items()}
 
 

@@ -71,8 +71,9 @@ TASK_METHODS = {
     # periodic GFN2-xTB in tblite 0.8 underbinds X23 (MSE +3.9 kcal/mol on 11 crystals vs +1.5 for
     # GFN1-xTB, MAE 3.9 vs 2.2; GFN1 MAE 2.65 on all 22): GFN1 unless GFN2 is asked for by name
     ("lattice_energy", "xtb", "GFN2-xTB"): "GFN1-xTB",
-    # aggregation motifs of halogenated molecules need a sigma hole: GAFF2-EP (X40 C-X MAE, leave-one-out, Cl 0.87,
-    # Br 0.42, I 0.67 kcal/mol vs plain GAFF2's 1.56, 3.37, 5.50; agent/observables.py); plain GAFF2 when asked for by name
+    # aggregation motifs of halogenated molecules need a sigma hole: GAFF2-EP (X40 C-X MAE, leave-one-out,
+    # Cl 0.87, Br 0.42, I 0.67 kcal/mol vs plain GAFF2's 1.56, 3.37, 5.50; agent/observables.py); plain GAFF2
+    # when asked for by name
     ("md_aggregation", "openmm", "GAFF2/AM1-BCC"): "GAFF2-EP",
 }
 
