@@ -403,10 +403,13 @@ def benchmark(
 
     from ..tiers.benchmark import load_dataset, run_benchmark
     from ..tiers.catalogue import resolve_level
+    from ..tiers.correlated import cardinal_number
 
     keywords = _keywords(keyword)
     if cbs:
         keywords["cbs"] = [b.strip() for b in cbs_bases.split(",") if b.strip()]
+        # the spec names the pair's larger basis, as the investigation's focal-point rows do
+        basis = basis or max(keywords["cbs"], key=cardinal_number, default=None)
     try:
         if resolve_level(level, method, basis).tier != 4 and "cbs" in keywords:
             fail("--cbs extrapolates correlated (tier 4) energies; use --tier mp2 or --tier 'ccsd(t)'")
