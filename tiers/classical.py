@@ -195,6 +195,11 @@ def _sort_exceptions(system) -> None:
 EXTRA_POINTS = {"Cl": (2.20, 0.025), "Br": (1.96, 0.065), "I": (1.96, 0.110)}  # Å beyond X, charge e
 EP_METHOD = "GAFF2-EP"
 EP_SCHEME = 2  # 2: periodic cells carry the sites too (scheme 1 put them on gas-phase molecules only)
+
+
+def uses_extra_points(spec: CalcSpec) -> bool:
+    """Whether ``spec`` runs GAFF2-EP (the sigma-hole sites on C-bound Cl, Br, I)."""
+    return spec.method.lower() == EP_METHOD.lower()
 IMPLICIT_SOLVENTS = {"OBC2": ("OBC2", "mbondi2"), "GBN2": ("GBn2", "mbondi3")}  # OpenMM name, parmed radii
 
 
@@ -481,7 +486,7 @@ class OpenMMHarness(Harness):
         kw = self.settings(spec)
         if spec.task == "md_aggregation":  # ~2.5 us per particle-step on 12 copies of a 14-particle molecule
             n = int(kw["n_molecules"]) * (spec.n_atoms + len(halogen_extra_point_sites(spec.molecules)) *
-                                          (spec.method.lower() == EP_METHOD.lower()))
+                                          uses_extra_points(spec))
             return setup + int(kw["replicas"]) * (1.0 + int(kw["steps"]) * n * 2.5e-6)
         if spec.task != "md":
             return setup
@@ -500,7 +505,7 @@ class OpenMMHarness(Harness):
         """(System, positions nm, warnings) for ``spec``: its solvent, and extra points for GAFF2-EP
         (``shared``: see :func:`build_system`)."""
         return build_system(fragments, self.params_dir, implicit_solvent=self.settings(spec).get("implicit_solvent"),
-                            extra_points=spec.method.lower() == EP_METHOD.lower(), shared=shared)
+                            extra_points=uses_extra_points(spec), shared=shared)
 
     # ------------------------------------------------------------------ tasks
     def energy(self, fragments: Sequence[Molecule], spec: CalcSpec) -> Outcome:
@@ -526,8 +531,8 @@ class OpenMMHarness(Harness):
 
         settings = self.settings(spec)
         cutoff = float(settings["cutoff_angstrom"])
-        system, pos, warnings, n_images, oriented = build_periodic_system(
-            fragments, cell, cutoff, self.params_dir, extra_points=spec.method.lower() == EP_METHOD.lower())
+        system, pos, warnings, n_images, oriented = build_periodic_system(fragments, cell, cutoff, self.params_dir,
+                                                                          extra_points=uses_extra_points(spec))
         context = make_context(system, pos)
         e_unrelaxed, _ = _energy_kcal(context)
         values = {"unrelaxed_cell_energy_kcal_mol": e_unrelaxed / n_images, "supercell_images": n_images,
@@ -732,7 +737,7 @@ class OpenMMHarness(Harness):
                                      [r["seed"] for r in replicas])
         values = {**agg.summarise_replicas(replicas), "replicas": replicas, "n_molecules": n,
                   "sphere_radius_angstrom": round(radius, 3), "temperature_start_k": t0, "temperature_end_k": t1,
-                  "simulated_time_ps": steps * dt_fs * 1e-3, "extra_points": spec.method.lower() == EP_METHOD.lower(),
+                  "simulated_time_ps": steps * dt_fs * 1e-3, "extra_points": uses_extra_points(spec),
                   "motif_criteria": AGGREGATION_CRITERIA}
         return Outcome(values=values, warnings=warnings, artifacts={
             "trajectory_npz": str(npz), "platform": platform, "wall_time_per_replica_s": timings,
